@@ -1,0 +1,1 @@
+"""Students the advisor trains itself from the teacher's outputs."""
