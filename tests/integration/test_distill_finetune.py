@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from advisor.backends.base import GenerateRequest
 from advisor.distill.finetune import FineTuneConfig, FineTunedClassifier
@@ -32,43 +34,60 @@ def _texts(words: list[str], other: list[str] | None, rng: np.random.Generator, 
     return out
 
 
-def test_soft_labels_teach_a_class_the_hard_labels_never_show() -> None:
-    """Hinton et al.'s omitted-class case: the teacher's argmax is never "animal" in training, but its
-    probabilities put mass on "animal" whenever an animal is mentioned. Only the soft-label student
-    can learn that class; on the other classes it must do as well as the hard-label student."""
-    rng = np.random.default_rng(0)
-    pure = [(t, "fruit") for t in _texts(FRUIT, None, rng, 60)] + [(t, "tool") for t in _texts(TOOL, None, rng, 60)]
-    mixed = [(t, "fruit") for t in _texts(FRUIT, ANIMAL, rng, 40)] + [
-        (t, "tool") for t in _texts(TOOL, ANIMAL, rng, 40)
-    ]
-    texts = [t for t, _ in pure + mixed]
-    labels = [lab for _, lab in pure + mixed]
+def _fruit_tool_animal(
+    rng: np.random.Generator, n_pure: int, n_mixed: int
+) -> tuple[list[str], list[str], list[dict[str, float]]]:
+    """Texts with the teacher's labels and probabilities: "animal" is never the argmax, but the teacher
+    puts 40% on it whenever an animal is mentioned beside a fruit or a tool."""
     other = {"fruit": "tool", "tool": "fruit"}
-    probs = [{lab: 0.95, other[lab]: 0.04, "animal": 0.01} for _, lab in pure] + [
-        {lab: 0.55, other[lab]: 0.05, "animal": 0.40} for _, lab in mixed
+    rows = [(t, "fruit", False) for t in _texts(FRUIT, None, rng, n_pure)]
+    rows += [(t, "tool", False) for t in _texts(TOOL, None, rng, n_pure)]
+    rows += [(t, "fruit", True) for t in _texts(FRUIT, ANIMAL, rng, n_mixed)]
+    rows += [(t, "tool", True) for t in _texts(TOOL, ANIMAL, rng, n_mixed)]
+    probs = [
+        {lab: 0.55, other[lab]: 0.05, "animal": 0.40} if mixed else {lab: 0.95, other[lab]: 0.04, "animal": 0.01}
+        for _, lab, mixed in rows
     ]
-    test_rng = np.random.default_rng(1)
-    eval_texts = (
-        _texts(FRUIT, None, test_rng, 20) + _texts(TOOL, None, test_rng, 20) + _texts(ANIMAL, None, test_rng, 20)
-    )
-    eval_gold = np.array(["fruit"] * 20 + ["tool"] * 20 + ["animal"] * 20)
+    return [t for t, _, _ in rows], [lab for _, lab, _ in rows], probs
 
-    def accuracy(student: FineTunedClassifier) -> tuple[float, float]:
-        pred = np.array(student.classes)[student.predict_proba(eval_texts).argmax(axis=1)]
-        return float(np.mean(pred == eval_gold)), float(np.mean(pred[:40] == eval_gold[:40]))
+
+def _kl_to_teacher(student: FineTunedClassifier, texts: list[str], probs: list[dict[str, float]]) -> float:
+    """Mean KL(teacher || student) in nats; a class the student lacks gets probability 1e-6."""
+    pred = student.predict_proba(texts)
+    col = {c: i for i, c in enumerate(student.classes)}
+    kl = 0.0
+    for row, p in zip(pred, probs, strict=True):
+        kl += sum(q * math.log(q / (row[col[c]] if c in col else 1e-6)) for c, q in p.items())
+    return kl / len(texts)
+
+
+def test_soft_labels_carry_what_hard_labels_cannot() -> None:
+    """Hinton et al.'s dark knowledge: the teacher's argmax is never "animal", but its probabilities say
+    when an animal is mentioned. On held-out texts the soft-label student reproduces that (low KL to the
+    teacher, animal probability ranks mixed texts above pure ones), which the hard-label student cannot,
+    and it loses nothing on the teacher's labels."""
+    texts, labels, probs = _fruit_tool_animal(np.random.default_rng(0), 60, 40)
+    ev_texts, ev_labels, ev_probs = _fruit_tool_animal(np.random.default_rng(1), 30, 30)
+    mixed = np.array([p["animal"] > 0.2 for p in ev_probs])
 
     hard = FineTunedClassifier("hard", FineTuneConfig(**CFG))  # type: ignore[arg-type]
     hard_facts = hard.fit_sync(texts, labels)
     soft = FineTunedClassifier("soft", FineTuneConfig(**CFG, alpha=0.9))  # type: ignore[arg-type]
     soft_facts = soft.fit_sync(texts, labels, probabilities=probs)
     assert not hard_facts["soft_labels"] and soft_facts["soft_labels"]
-    assert hard.classes == ["fruit", "tool"]
-    assert soft.classes == ["animal", "fruit", "tool"]
-    hard_all, hard_seen = accuracy(hard)
-    soft_all, soft_seen = accuracy(soft)
-    assert hard_all <= 2 / 3 + 1e-9  # it cannot name animals
-    assert soft_all > hard_all + 0.15
-    assert soft_seen >= hard_seen - 0.05
+    assert hard.classes == ["fruit", "tool"] and soft.classes == ["animal", "fruit", "tool"]
+
+    soft_kl, hard_kl = _kl_to_teacher(soft, ev_texts, ev_probs), _kl_to_teacher(hard, ev_texts, ev_probs)
+    assert soft_kl < 0.25 * hard_kl, (soft_kl, hard_kl)
+    animal = soft.predict_proba(ev_texts)[:, soft.classes.index("animal")]
+    assert roc_auc_score(mixed, animal) > 0.95
+    assert 0.2 < float(animal[mixed].mean()) < 0.6 and float(animal[~mixed].mean()) < 0.05  # teacher: 0.40 and 0.01
+
+    def agreement(student: FineTunedClassifier) -> float:
+        pred = np.array(student.classes)[student.predict_proba(ev_texts).argmax(axis=1)]
+        return float(np.mean(pred == np.array(ev_labels)))
+
+    assert agreement(soft) >= agreement(hard) - 0.05
 
 
 def test_saved_student_loads_as_transformers_classifier(tmp_path: Path) -> None:
