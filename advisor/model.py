@@ -242,7 +242,8 @@ class Model:
                     self.attempts += 1
                     start = time.perf_counter()
                     try:
-                        gen = await asyncio.wait_for(self.backend.generate(request), self.timeout_s)
+                        async with asyncio.timeout(self.timeout_s):  # no extra task, unlike wait_for
+                            gen = await self.backend.generate(request)
                     except Exception as ex:  # the backend decides what is transient
                         if getattr(ex, "not_billed", False):
                             billed = 0.0
