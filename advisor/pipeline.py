@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from . import __version__
 from .backends.base import Backend, GenerateRequest, Generation, Trainable
@@ -52,9 +53,11 @@ from .pricing import (
     price_ages,
     staleness_warnings,
 )
-from .quality.classification import LabelScores, parse_label, score_labels
+from .quality.classification import parse_label, score_labels
 from .quality.hardcases import HardCases, analyse_hard_cases
+from .quality.judge import DEFAULT_RUBRIC, JudgeItem, judge_request, parse_judge_score
 from .quality.recorded import has_recorded_correctness, recorded_correctness
+from .quality.scoring import ModelScores, check_references, score_outputs, scores_from_values
 from .quality.stats import GapEstimate, GapTest, bootstrap_mean_ci, compare_to_teacher
 from .report.provenance import build_provenance
 from .report.schema import (
@@ -120,7 +123,9 @@ def split_ids(samples: SampleSet, train_fraction: float, seed: int) -> tuple[lis
 
 
 def infer_labels(spec: RunSpec, samples: SampleSet) -> list[str]:
-    """The label set: from the spec, else from the references."""
+    """The label set: from the spec, else from the references (none for other task types)."""
+    if spec.task.type != "classification":
+        return []
     if spec.task.labels:
         return list(spec.task.labels)
     refs = sorted({str(s.reference) for s in samples if s.reference is not None})
@@ -135,7 +140,7 @@ def infer_labels(spec: RunSpec, samples: SampleSet) -> list[str]:
 
 
 def _requests(samples: Sequence[Sample], labels: Sequence[str]) -> list[GenerateRequest]:
-    return [GenerateRequest(s.id, s.input, labels=tuple(labels)) for s in samples]
+    return [GenerateRequest(s.id, s.input, labels=tuple(labels) or None) for s in samples]
 
 
 def build_backend(spec: ModelSpec, samples: SampleSet) -> Backend:
@@ -171,6 +176,149 @@ async def _run_model(
 
 def _label_of(gen: Generation, labels: Sequence[str], mode: str) -> str | None:
     return parse_label(gen.label if gen.label is not None else gen.text, labels, mode)
+
+
+def _recorded_scores(
+    m: _Measured, samples: Sequence[Sample], name: str, teacher: ModelScores | None
+) -> ModelScores | None:
+    """Scores from the ``correct`` flags in the logs when ``name``'s outputs carry no answers."""
+    rec = recorded_correctness(
+        [(m.gens[s.id].text, m.gens[s.id].extra) for s in samples], model=name, ids=[s.id for s in samples]
+    )
+    if rec is None:
+        return None
+    # Answers unknown: agreement is agreement of outcomes (both right or both wrong).
+    t_rec = rec if teacher is None else teacher.score
+    return ModelScores((None,) * len(samples), rec, (rec == t_rec).astype(float), recorded=True)
+
+
+def _classification_scores(
+    samples: Sequence[Sample],
+    measured: Mapping[str, _Measured],
+    teacher: str,
+    labels: Sequence[str],
+    mode: str,
+    refs: Sequence[str] | None,
+    warnings: list[str],
+) -> dict[str, ModelScores]:
+    """Accuracy against ``refs`` (agreement with the teacher without them), per model and example."""
+    t_pred = [_label_of(measured[teacher].gens[s.id], labels, mode) for s in samples]
+    scores: dict[str, ModelScores] = {}
+    for name, m in measured.items():
+        pred = [_label_of(m.gens[s.id], labels, mode) for s in samples]
+        scores[name] = ModelScores.from_labels(score_labels(pred, t_pred if refs is None else refs, t_pred))
+        rec = _recorded_scores(m, samples, name, scores.get(teacher) if name != teacher else None)
+        if rec is not None:
+            scores[name] = replace(rec, answers=tuple(pred))
+            if name != teacher:
+                warnings.append(
+                    f"{name}: scored from recorded correctness (no answers in the logs); "
+                    "agreement_with_teacher is the share of examples with the same outcome"
+                )
+        if scores[name].unparsed:
+            warnings.append(
+                f"{name}: {scores[name].unparsed} of {len(pred)} outputs name none of the labels "
+                f"{list(labels)} (scored as wrong); consider task.label_parsing: first_label"
+            )
+    return scores
+
+
+def _task_scores(
+    spec: RunSpec,
+    samples: Sequence[Sample],
+    measured: Mapping[str, _Measured],
+    teacher: str,
+    refs: Sequence[Any] | None,
+    judged: Mapping[str, ModelScores] | None,
+    warnings: list[str],
+) -> dict[str, ModelScores]:
+    """Extraction, short-answer and generation scores per model and example (see ``quality.scoring``)."""
+    task, metric = spec.task.type, spec.task.metric or ""
+    t_out = [measured[teacher].gens[s.id].text for s in samples]
+    encode = None
+    if metric == "embedding":
+        from .distill.encoders import load_minilm
+
+        encoder = load_minilm()
+        encode = lambda texts: np.asarray(encoder.encode(texts), dtype=np.float64)  # noqa: E731
+    scores: dict[str, ModelScores] = {}
+    for name, m in measured.items():
+        outs = [m.gens[s.id].text for s in samples]
+        rec = _recorded_scores(m, samples, name, scores.get(teacher) if name != teacher else None)
+        if rec is not None:
+            scores[name] = rec
+            if name != teacher:
+                warnings.append(f"{name}: scored from recorded correctness (no answers in the logs)")
+            continue
+        if judged is not None:
+            scores[name] = judged[name]
+        else:
+            scores[name] = score_outputs(task, metric, outs, refs, t_out, encode=encode)
+        if scores[name].unparsed:
+            what = {"extraction": "no JSON object", "short_answer": "no answer"}.get(task, "no text")
+            if metric == "numeric_match":
+                what = "no number"
+            warnings.append(f"{name}: {scores[name].unparsed} of {len(outs)} outputs hold {what} (scored 0)")
+    return scores
+
+
+async def _judge_all(
+    spec: RunSpec,
+    samples: SampleSet,
+    evaluate: Sequence[Sample],
+    teacher: str,
+    measured: Mapping[str, _Measured],
+    cache: ResponseCache | None,
+    budget: CostBudget | None,
+    catalog: Catalog,
+    warnings: list[str],
+) -> dict[str, ModelScores]:
+    """Metric ``judge``: the judge model grades every answer on the rubric.
+
+    With gold, each answer is graded against the reference (quality) and, for students,
+    against the teacher's answer (agreement). Without gold both are the grade against the
+    teacher's answer, and the teacher's own is 1. A reply with no valid score counts 0.
+    """
+    jspec = spec.task.judge
+    assert jspec is not None
+    rubric, scale = spec.task.rubric or DEFAULT_RUBRIC, spec.task.judge_scale
+    has_ref = all(s.reference is not None for s in evaluate)
+    t_out = [measured[teacher].gens[s.id].text for s in evaluate]
+    jobs: list[tuple[str, str]] = []  # (model, "gold" | "teacher") per block of len(evaluate) items
+    items: list[JudgeItem] = []
+    for name, m in measured.items():
+        outs = [m.gens[s.id].text for s in evaluate]
+        against = (["gold"] if has_ref else []) + (["teacher"] if name != teacher else [])
+        for kind in against:
+            jobs.append((name, kind))
+            items += [
+                JudgeItem(f"{kind}:{name}:{s.id}", s.text, o, str(s.reference) if kind == "gold" else t)
+                for s, o, t in zip(evaluate, outs, t_out, strict=True)
+            ]
+    backend = build_backend(jspec, samples)
+    try:
+        model = Model.for_spec(backend, jspec, cache=cache, budget=budget, price=_price_of(jspec, catalog))
+        gens = await model.generate_all([judge_request(it, rubric, scale) for it in items])
+    finally:
+        await backend.aclose()
+    grades = [parse_judge_score(g.text, scale) for g in gens]
+    missing = sum(g is None for g in grades)
+    if missing:
+        warnings.append(f"judge {jspec.name}: {missing} of {len(grades)} replies hold no valid 'Score: N' (scored 0)")
+    n = len(evaluate)
+    graded: dict[tuple[str, str], list[float | None]] = {job: grades[k * n : (k + 1) * n] for k, job in enumerate(jobs)}
+    out: dict[str, ModelScores] = {}
+    ones = np.ones(n)
+    for name, m in measured.items():
+        vs_teacher = ones if name == teacher else _grades(graded[(name, "teacher")])
+        score = _grades(graded[(name, "gold")]) if has_ref else vs_teacher
+        outs = [m.gens[s.id].text for s in evaluate]
+        out[name] = scores_from_values(spec.task.type, "judge", outs, score, vs_teacher)
+    return out
+
+
+def _grades(values: Sequence[float | None]) -> npt.NDArray[np.float64]:
+    return np.array([0.0 if v is None else v for v in values], dtype=np.float64)
 
 
 def _price_of(spec: ModelSpec, catalog: Catalog | None = None) -> TokenPrice | None:
@@ -489,11 +637,23 @@ def _prediction_rows(
     measured: Mapping[str, _Measured],
     labels: Sequence[str],
     mode: str,
+    scores: Mapping[str, ModelScores],
+    classify: bool,
 ) -> list[dict[str, Any]]:
-    """One row per example: train rows carry the teacher's label, eval rows every model's."""
+    """One row per example: train rows carry the teacher's answer, eval rows every model's.
 
-    def pred(g: Generation) -> dict[str, Any]:
-        return {"label": _label_of(g, labels, mode), "confidence": g.confidence}
+    Classification rows give each model's label; other task types its output and, on eval
+    rows, its per-example score.
+    """
+    at = {s.id: i for i, s in enumerate(evaluate)}
+
+    def pred(g: Generation, name: str | None = None, sid: str = "") -> dict[str, Any]:
+        if classify:
+            return {"label": _label_of(g, labels, mode), "confidence": g.confidence}
+        row: dict[str, Any] = {"output": g.text, "confidence": g.confidence}
+        if name is not None:
+            row["score"] = float(scores[name].score[at[sid]])
+        return row
 
     rows = [
         {
@@ -511,11 +671,20 @@ def _prediction_rows(
             "split": "eval",
             "task": s.task,
             "reference": s.reference,
-            "predictions": {name: pred(m.gens[s.id]) for name, m in measured.items()},
+            "predictions": {name: pred(m.gens[s.id], name, s.id) for name, m in measured.items()},
         }
         for s in evaluate
     ]
     return rows
+
+
+def _quality_metric(metric: str, has_ref: bool, recorded: bool) -> str:
+    """What ``ModelOut.quality`` measures: the metric against gold, or against the teacher."""
+    if recorded:
+        return "recorded_correctness"
+    if metric == "accuracy":
+        return "accuracy" if has_ref else "agreement_with_teacher"
+    return metric if has_ref else f"{metric}_vs_teacher"
 
 
 def _gap_out(g: GapEstimate) -> GapOut:
@@ -639,6 +808,8 @@ async def run_pipeline(
         samples = samples.subset(s.id for s in samples.samples[: spec.samples.limit])
     labels = infer_labels(spec, samples)
     mode = spec.task.label_parsing
+    classify = spec.task.type == "classification"
+    metric = spec.task.metric or "accuracy"
     catalog = load_catalog(overrides=spec.pricing.overrides)
 
     cache = ResponseCache(spec.cache_dir) if spec.cache_dir else None
@@ -668,7 +839,10 @@ async def run_pipeline(
                 teacher, spec.teacher, cache=cache, budget=budget, price=_price_of(spec.teacher, catalog)
             ),
         )
-        teacher_labels = {sid: _label_of(g, labels, mode) for sid, g in teacher_all.gens.items()}
+        # What a trained student learns from: the teacher's label, or its whole output.
+        teacher_labels = {
+            sid: _label_of(g, labels, mode) if classify else (g.text or None) for sid, g in teacher_all.gens.items()
+        }
         measured[teacher.name] = _Measured(
             {sid: teacher_all.gens[sid] for sid in eval_ids},
             teacher_all.latency,
@@ -696,6 +870,11 @@ async def run_pipeline(
             b_spec = next(m for m in spec.students if m.name == b.name)
             b_model = Model.for_spec(b, b_spec, cache=cache, budget=budget, price=_price_of(b_spec, catalog))
             measured[b.name] = await _run_model(b, eval_samples, labels, progress, training, b_model)
+        judged = None
+        if metric == "judge":
+            judged = await _judge_all(
+                spec, samples, eval_samples, teacher.name, measured, cache, budget, catalog, warnings
+            )
     finally:
         await asyncio.gather(teacher.aclose(), *(b.aclose() for b in students))
         if cache is not None:
@@ -703,39 +882,29 @@ async def run_pipeline(
 
     # Quality
     has_ref = all(s.reference is not None for s in eval_samples)
-    refs = [parse_label(str(s.reference), labels, mode) or str(s.reference) if has_ref else None for s in eval_samples]
-    t_pred = [teacher_labels[s.id] for s in eval_samples]
-    scores: dict[str, LabelScores] = {}
-    for name, m in measured.items():
-        pred = [_label_of(m.gens[s.id], labels, mode) for s in eval_samples]
-        scores[name] = score_labels(pred, refs if has_ref else t_pred, t_pred)
-        rec = recorded_correctness(
-            [(m.gens[s.id].text, m.gens[s.id].extra) for s in eval_samples],
-            model=name,
-            ids=[s.id for s in eval_samples],
-        )
-        if rec is not None:
-            # Answers unknown: agreement is agreement of outcomes (both right or both wrong).
-            t_rec = scores[teacher.name].correct if name != teacher.name else rec
-            scores[name] = LabelScores(tuple(pred), rec, (rec == t_rec).astype(float), recorded=True)
-            if name != teacher.name:
-                warnings.append(
-                    f"{name}: scored from recorded correctness (no answers in the logs); "
-                    "agreement_with_teacher is the share of examples with the same outcome"
-                )
-        if scores[name].unparsed:
-            warnings.append(
-                f"{name}: {scores[name].unparsed} of {len(pred)} outputs name none of the labels "
-                f"{labels} (scored as wrong); consider task.label_parsing: first_label"
-            )
+    refs: list[Any] | None = None
+    if classify:
+        if has_ref:
+            refs = [parse_label(str(s.reference), labels, mode) or str(s.reference) for s in eval_samples]
+        scores = _classification_scores(eval_samples, measured, teacher.name, labels, mode, refs, warnings)
+    else:
+        if has_ref:
+            refs = [s.reference for s in eval_samples]
+            if metric != "judge":
+                check_references(spec.task.type, metric, refs, [s.id for s in eval_samples])
+        scores = _task_scores(spec, eval_samples, measured, teacher.name, refs, judged, warnings)
     if on_predictions is not None:
-        on_predictions(_prediction_rows(train_samples, eval_samples, teacher.name, teacher_all, measured, labels, mode))
+        on_predictions(
+            _prediction_rows(
+                train_samples, eval_samples, teacher.name, teacher_all, measured, labels, mode, scores, classify
+            )
+        )
     slice_names = sorted({s.task for s in eval_samples})
     slice_idx = {n: np.array([s.task == n for s in eval_samples]) for n in slice_names}
     c = spec.constraints
-    teacher_scores = scores[teacher.name].correct
+    teacher_scores = scores[teacher.name].score
     comparisons = compare_to_teacher(
-        {b.name: scores[b.name].correct for b in students},
+        {b.name: scores[b.name].score for b in students},
         teacher_scores,
         [s.task for s in eval_samples],
         rng,
@@ -762,8 +931,8 @@ async def run_pipeline(
         models_out[name] = ModelOut(
             role="teacher" if name == teacher.name else "student",
             backend=all_specs[name].backend,
-            quality=float(sc.correct.mean()),
-            quality_ci=bootstrap_mean_ci(sc.correct, rng, n_boot=spec.n_bootstrap, confidence=c.confidence),
+            quality=sc.quality,
+            quality_ci=bootstrap_mean_ci(sc.score, rng, n_boot=spec.n_bootstrap, confidence=c.confidence),
             agreement_with_teacher=sc.agreement,
             cost_per_call_usd=cost,
             cost_source=source,
@@ -779,7 +948,7 @@ async def run_pipeline(
             else None,
             throughput_per_s=m.throughput_per_s,
             unparsed=sc.unparsed,
-            slices={n: float(sc.correct[idx].mean()) for n, idx in slice_idx.items()},
+            slices={n: float(sc.score[idx].mean()) for n, idx in slice_idx.items()},
             training=dict(m.training) if m.training else None,
             **_local_fields(m, fig),
         )
@@ -801,7 +970,7 @@ async def run_pipeline(
     routes_out: dict[str, RouteOut] = {}
     candidates: list[Candidate] = []
     for b in students:
-        s_scores = scores[b.name].correct
+        s_scores = scores[b.name].score
         comp = comparisons[b.name]
         overall = comp.overall.estimate
         by_slice = {n: g.estimate for n, g in comp.slices.items()}
@@ -816,11 +985,12 @@ async def run_pipeline(
                 ids=[s.id for s in eval_samples],
                 slices=[s.task for s in eval_samples],
                 inputs=[s.text for s in eval_samples],
-                references=refs if has_ref else None,
-                student_answers=None if scores[b.name].recorded else list(scores[b.name].predicted),
-                teacher_answers=None if scores[teacher.name].recorded else t_pred,
+                references=refs,
+                student_answers=None if scores[b.name].recorded else list(scores[b.name].answers),
+                teacher_answers=None if scores[teacher.name].recorded else list(scores[teacher.name].answers),
                 teacher_confidence=None if None in t_conf else [float(x or 0.0) for x in t_conf],
                 gold_based=has_ref or recorded_scores,
+                group_by_class=classify,
                 n_boot=spec.n_bootstrap,
                 confidence=c.confidence,
             )
@@ -830,8 +1000,8 @@ async def run_pipeline(
         plan = plan_route(
             b.name,
             teacher.name,
-            scores={n: scores[n].correct for n in measured},
-            answers={n: list(scores[n].predicted) for n in measured},
+            scores={n: scores[n].score for n in measured},
+            answers={n: list(scores[n].answers) for n in measured},
             costs=costs,
             texts=eval_texts,
             rng=rng,
@@ -900,7 +1070,7 @@ async def run_pipeline(
         advisor_version=__version__,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         run_seconds=time.perf_counter() - started,
-        task={"type": spec.task.type, "labels": labels, "label_parsing": mode},
+        task={"type": spec.task.type, "labels": labels, "label_parsing": mode, "metric": metric},
         constraints=c.model_dump(),
         dataset=DatasetOut(
             source=samples.source,
@@ -909,11 +1079,7 @@ async def run_pipeline(
             n_eval=len(eval_samples),
             n_train=len(train_samples),
             slices={n: int(idx.sum()) for n, idx in slice_idx.items()},
-            quality_metric="recorded_correctness"
-            if recorded_scores
-            else "accuracy"
-            if has_ref
-            else "agreement_with_teacher",
+            quality_metric=_quality_metric(metric, has_ref, recorded_scores),  # type: ignore[arg-type]
         ),
         verdict=VerdictOut(
             decision=verdict.decision,  # type: ignore[arg-type]

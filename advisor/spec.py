@@ -16,20 +16,47 @@ class _Strict(BaseModel):
 
 
 class TaskSpec(_Strict):
-    """What kind of task the samples are."""
+    """What kind of task the samples are, and the metric that scores an answer."""
 
-    type: Literal["classification"] = "classification"
+    type: Literal["classification", "extraction", "short_answer", "generation"] = "classification"
     labels: list[str] | None = Field(
         default=None,
-        description="Allowed labels; inferred from references and the teacher when omitted.",
+        description="Classification: allowed labels; inferred from references and the teacher when omitted.",
     )
     label_parsing: Literal["exact", "first_label"] = Field(
         default="exact",
         description=(
-            "How an output text becomes a label: 'exact' (whole text equals a label, ignoring case "
-            "and surrounding space) or 'first_label' (the text starts with a label)."
+            "Classification: how an output text becomes a label: 'exact' (whole text equals a label, "
+            "ignoring case and surrounding space) or 'first_label' (the text starts with a label)."
         ),
     )
+    metric: str | None = Field(
+        default=None,
+        description=(
+            "Per-example score. classification: accuracy; extraction: exact_match (default) or field_f1 "
+            "(JSON / slot outputs); short_answer: exact_match (default, normalised) or numeric_match; "
+            "generation: chrf (default), rouge_l, embedding (MiniLM cosine) or judge (an LLM with a "
+            "rubric). Scored against the reference, or against the teacher's output when there is none."
+        ),
+    )
+    judge: ModelSpec | None = Field(default=None, description="The model that grades answers (metric: judge).")
+    rubric: str | None = Field(default=None, description="What the judge grades on (metric: judge).")
+    judge_scale: int = Field(default=5, ge=2, le=100, description="The judge scores 1..judge_scale.")
+
+    @model_validator(mode="after")
+    def _metric_fits_type(self) -> TaskSpec:
+        from .quality.scoring import METRICS
+
+        allowed = METRICS[self.type]
+        if self.metric is None:
+            self.metric = allowed[0]
+        elif self.metric not in allowed:
+            raise ValueError(f"metric '{self.metric}' does not apply to {self.type}; choose one of {list(allowed)}")
+        if self.type != "classification" and self.labels:
+            raise ValueError("labels apply to classification tasks only")
+        if (self.metric == "judge") != (self.judge is not None):
+            raise ValueError("metric 'judge' and a judge model go together: set both or neither")
+        return self
 
 
 class SamplesSpec(_Strict):

@@ -3,6 +3,7 @@
 from .classification import LabelScores, macro_f1, parse_label, score_labels
 from .hardcases import HardCases, analyse_hard_cases
 from .recorded import recorded_correctness
+from .scoring import METRICS, ModelScores, check_references, score_outputs
 from .stats import (
     GapComparison,
     GapEstimate,
@@ -18,6 +19,8 @@ from .stats import (
 )
 
 __all__ = [
+    "METRICS",
+    "ModelScores",
     "GapComparison",
     "GapEstimate",
     "GapTest",
@@ -26,6 +29,7 @@ __all__ = [
     "analyse_hard_cases",
     "bootstrap_gap_table",
     "bootstrap_mean_ci",
+    "check_references",
     "compare_to_teacher",
     "holm",
     "macro_f1",
@@ -35,5 +39,6 @@ __all__ = [
     "parse_label",
     "recorded_correctness",
     "samples_needed",
+    "score_outputs",
     "score_labels",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from collections import Counter
 from collections.abc import Mapping
@@ -14,11 +15,25 @@ def _norm(value: Any) -> str:
     return " ".join(str(value).casefold().split())
 
 
-def parse_fields(output: Any) -> Fields | None:
-    """Slot name -> sorted normalised values, from a mapping or from the first JSON object in a text.
+def _literal_dict(text: str) -> Any:
+    """The longest Python dict literal at the start of ``text`` (e.g. ``str()`` of a dict), or None."""
+    end = text.rfind("}")
+    while end != -1:
+        try:
+            obj = ast.literal_eval(text[: end + 1])
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            end = text.rfind("}", 0, end)
+            continue
+        return obj if isinstance(obj, dict) else None
+    return None
 
-    A value may be a scalar or a list of scalars; empty values are dropped. None when the
-    output holds no JSON object.
+
+def parse_fields(output: Any) -> Fields | None:
+    """Slot name -> sorted normalised values, from a mapping or the first object in a text.
+
+    The object is JSON, or else a Python dict literal (how a logged dict reads once turned
+    into text). A value may be a scalar or a list of scalars; empty values are dropped. None
+    when the output holds no object.
     """
     obj: Any = output
     if isinstance(output, str):
@@ -29,6 +44,9 @@ def parse_fields(output: Any) -> Fields | None:
                 obj, _ = json.JSONDecoder().raw_decode(output[start:])
                 break
             except json.JSONDecodeError:
+                obj = _literal_dict(output[start:])
+                if obj is not None:
+                    break
                 start = output.find("{", start + 1)
     if not isinstance(obj, Mapping):
         return None

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from .stats import bootstrap_gap_table
+from .stats import bootstrap_gap_table, is_binary
 
 ExampleKind = Literal["lost", "copied", "corrected"]
 _MAX_CLASS_GROUPS = 6
@@ -148,6 +148,7 @@ def analyse_hard_cases(
     teacher_answers: Sequence[Any] | None = None,
     teacher_confidence: Sequence[float] | None = None,
     gold_based: bool = True,
+    group_by_class: bool = True,
     n_bins: int = 4,
     n_boot: int = 2000,
     confidence: float = 0.95,
@@ -155,8 +156,11 @@ def analyse_hard_cases(
 ) -> HardCases:
     """Where the student loses: by input length, teacher confidence and class frequency.
 
+    Teacher errors copied or corrected need right/wrong outcomes: with continuous scores
+    (e.g. chrF) ``errors`` is None and the examples listed are the largest losses.
+
     Args:
-        student: ``(n,)`` per-example student scores (1 = right).
+        student: ``(n,)`` per-example student scores (1 = right, or continuous in [0, 1]).
         teacher: ``(n,)`` per-example teacher scores.
         rng: the random generator (bootstrap CIs, choice of examples).
         ids: example ids.
@@ -168,6 +172,8 @@ def analyse_hard_cases(
         teacher_confidence: the teacher's confidence per example, when it gives one.
         gold_based: scores are against a reference (teacher errors exist); False when the
             scores are agreement with the teacher.
+        group_by_class: group by the frequency of the reference (classification); False
+            when references are free-form (extraction, generation).
         n_bins: quantile bins for length and confidence.
         n_boot: bootstrap resamples.
         confidence: CI level.
@@ -188,12 +194,13 @@ def analyse_hard_cases(
     if teacher_confidence is not None:
         by_conf = gaps(*quantile_bins(np.asarray(teacher_confidence, dtype=np.float64), n_bins))
     by_class: list[GroupGap] = []
-    if references is not None and gold_based:
+    if references is not None and gold_based and group_by_class:
         by_class = gaps(*_class_groups(references))
 
     errors = None
+    binary = is_binary(s, t)
     s_ok, t_ok = s > 0.5, t > 0.5
-    if gold_based:
+    if gold_based and binary:
         both_wrong = ~s_ok & ~t_ok
         same = None
         if student_answers is not None and teacher_answers is not None:
@@ -212,13 +219,16 @@ def analyse_hard_cases(
             new_errors=int((~s_ok & t_ok).sum()),
         )
 
-    kinds: list[tuple[ExampleKind, npt.NDArray[np.bool_]]] = [("lost", ~s_ok & t_ok)]
-    if gold_based:
+    kinds: list[tuple[ExampleKind, npt.NDArray[np.bool_]]] = [("lost", ~s_ok & t_ok if binary else s < t)]
+    if gold_based and binary:
         kinds += [("copied", ~s_ok & ~t_ok), ("corrected", s_ok & ~t_ok)]
     examples = []
     for kind, mask in kinds:
         where = np.flatnonzero(mask)
-        chosen = np.sort(rng.permutation(where)[:max_examples])
+        if binary:
+            chosen = np.sort(rng.permutation(where)[:max_examples])
+        else:  # the largest losses, in example order
+            chosen = np.sort(where[np.argsort(s[where] - t[where], kind="stable")[:max_examples]])
         for i in (int(x) for x in chosen):
             text = inputs[i]
             examples.append(

@@ -47,14 +47,17 @@ def parse_judge_score(text: str, scale: int = 5) -> float | None:
     return (value - 1) / (scale - 1)
 
 
+def judge_request(item: JudgeItem, rubric: str = DEFAULT_RUBRIC, scale: int = 5) -> GenerateRequest:
+    """The call that asks the judge to grade ``item`` (temperature 0, a short reply)."""
+    return GenerateRequest(f"judge:{item.id}", judge_prompt(item, rubric, scale), max_tokens=128)
+
+
 async def judge_scores(
     judge: Backend, items: Sequence[JudgeItem], *, rubric: str = DEFAULT_RUBRIC, scale: int = 5
 ) -> list[float | None]:
     """Grade every item with ``judge`` (temperature 0); None where the reply holds no valid score."""
     out: list[float | None] = []
     for item in items:
-        gen = await judge.generate(
-            GenerateRequest(f"judge:{item.id}", judge_prompt(item, rubric, scale), max_tokens=128)
-        )
+        gen = await judge.generate(judge_request(item, rubric, scale))
         out.append(parse_judge_score(gen.text, scale))
     return out

@@ -149,7 +149,10 @@ class GapOut(_Out):
 
     gap: float
     ci: tuple[float, float]
-    non_inferior: bool = Field(description="CI lower end above -max_gap.")
+    non_inferior: bool = Field(
+        description="The one-sided test of H0: gap <= -max_gap rejects at level (1 - confidence) / 2: "
+        "unadjusted overall (and for a route), Holm-adjusted per slice (then equal to verdict == non_inferior)."
+    )
     n: int
     p_value_mcnemar: float | None = Field(
         default=None, description="Two-sided exact McNemar p-value (0/1 outcomes): any difference at all."
@@ -223,7 +226,25 @@ class DatasetOut(_Out):
     n_eval: int
     n_train: int
     slices: dict[str, int] = Field(description="Evaluation examples per slice.")
-    quality_metric: Literal["accuracy", "agreement_with_teacher", "recorded_correctness"]
+    quality_metric: Literal[
+        "accuracy",
+        "agreement_with_teacher",
+        "recorded_correctness",
+        "exact_match",
+        "field_f1",
+        "numeric_match",
+        "chrf",
+        "rouge_l",
+        "embedding",
+        "judge",
+        "exact_match_vs_teacher",
+        "field_f1_vs_teacher",
+        "numeric_match_vs_teacher",
+        "chrf_vs_teacher",
+        "rouge_l_vs_teacher",
+        "embedding_vs_teacher",
+        "judge_vs_teacher",
+    ]
 
 
 class GroupGapOut(_Out):

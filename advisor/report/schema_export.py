@@ -38,7 +38,9 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("DatasetOut", "n_eval"): "Examples every model was evaluated on.",
     ("DatasetOut", "n_train"): "Examples used only to train distilled students (teacher-labelled).",
     ("DatasetOut", "quality_metric"): "How quality is measured: accuracy against the reference, agreement "
-    "with the teacher (no reference), or the logs' recorded correctness.",
+    "with the teacher (no reference), the logs' recorded correctness, or the task's metric (exact_match, "
+    "field_f1, numeric_match, chrf, rouge_l, embedding, judge) against the reference or, '_vs_teacher', "
+    "against the teacher's output.",
     ("ErrorTransferOut", "teacher_errors"): "Examples the teacher gets wrong.",
     ("ErrorTransferOut", "copy_rate"): "copied / teacher_errors (None without teacher errors).",
     ("GapOut", "gap"): "Mean student score minus mean teacher score (fraction; negative is worse).",

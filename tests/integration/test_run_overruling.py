@@ -77,7 +77,15 @@ def test_recorded_students_match_independent_computation(tmp_path: Path) -> None
     assert gap["gap"] == pytest.approx(s_ok.mean() - t_ok.mean(), abs=1e-12)
     lo, hi = scipy_paired_ci(s_ok, t_ok, 0.95)
     assert gap["ci"][0] == pytest.approx(lo, abs=0.004) and gap["ci"][1] == pytest.approx(hi, abs=0.004)
-    assert gap["non_inferior"] == (gap["ci"][0] > -0.05)
+    # non_inferior overall is the unadjusted one-sided test at (1 - 0.95) / 2 (Tango's score test, 0/1 outcomes).
+    b, c = int(np.sum((s_ok == 1) & (t_ok == 0))), int(np.sum((s_ok == 0) & (t_ok == 1)))
+    n, d0 = s_ok.size, -0.05
+    # Tango's restricted MLE of p21 under gap = d0, from its closed form (Tango 1998, eq. 4).
+    bb = -b / n - c / n + (2 - b / n + c / n) * d0
+    q21 = (-bb + np.sqrt(bb**2 + 8 * (c / n) * d0 * (1 - d0))) / 4
+    z = (b - c - n * d0) / np.sqrt(n * (2 * q21 + d0 * (1 - d0)))
+    assert gap["p_value_noninferiority"] == pytest.approx(stats.norm.sf(z), rel=1e-9)
+    assert gap["non_inferior"] == (stats.norm.sf(z) < 0.025) == (gap["verdict"] == "non_inferior")
     q_lo, q_hi = stats.bootstrap(
         (t_ok,), np.mean, method="percentile", n_resamples=20000, random_state=np.random.default_rng(1)
     ).confidence_interval

@@ -66,6 +66,10 @@ def test_mmlu_57_subjects_from_recorded_correctness(tmp_path: Path) -> None:
         raw_p.append(g["p_value_noninferiority"])
     holm = multipletests(raw_p, method="holm")[1]
     assert [gaps["slices"][k]["p_value_holm"] for k in subjects] == pytest.approx(list(holm))
+    # A slice's non_inferior flag is the Holm-adjusted one-sided test, i.e. its verdict.
+    for k, p_adj in zip(subjects, holm, strict=True):
+        assert gaps["slices"][k]["non_inferior"] == (p_adj < 0.025) == (gaps["slices"][k]["verdict"] == "non_inferior")
+    assert gaps["overall"]["non_inferior"] == (gaps["overall"]["p_value_noninferiority"] < 0.025)
     # Three subjects against scipy's paired percentile bootstrap.
     for subj in subjects[:3]:
         ids = [r["id"] for r in rows if r["subject"] == subj]

@@ -5,9 +5,11 @@ import json
 
 import numpy as np
 import pytest
+import sacrebleu
 from scipy.spatial.distance import cosine
 
-from advisor.quality import extraction, generation, short_answer
+from advisor.errors import SampleValidationError
+from advisor.quality import extraction, generation, scoring, short_answer
 from advisor.quality.judge import JudgeItem, judge_prompt, judge_scores, parse_judge_score
 from tests.conftest import FakeBackend, shared_data_file
 
@@ -97,3 +99,54 @@ def test_judge_prompt_parse_and_scores_through_a_backend() -> None:
     items = [item, JudgeItem("q2", "Capital of France?", "Rome"), JudgeItem("q3", "x", "y")]
     assert asyncio.run(judge_scores(judge, items)) == [1.0, 0.0, None]
     assert [r.sample_id for r in judge.history] == ["judge:q1", "judge:q2", "judge:q3"]
+
+
+def test_extraction_reads_a_logged_dict_turned_into_text() -> None:
+    # The recorded backend turns a logged dict into its Python text form.
+    assert extraction.parse_fields(str({"Time": ["7 pm"], "people": 4})) == {"time": ("7 pm",), "people": ("4",)}
+    assert extraction.parse_fields("x {'a': 1} and a stray }") == {"a": ("1",)}
+    assert extraction.parse_fields("{not: python} nor json") is None
+
+
+def test_score_outputs_extraction_against_gold_and_against_the_teacher() -> None:
+    gold = [{"a": "1", "b": "2"}] * 3
+    teacher = ['{"a": "1", "b": "2"}', '{"a": "1", "b": "9"}', "no json"]
+    student = ['{"a": 1, "b": 2}', '{"a": "1"}', '{"a": "1", "b": "9"}']
+    em = scoring.score_outputs("extraction", "exact_match", student, gold, teacher)
+    assert em.score.tolist() == [1.0, 0.0, 0.0] and em.agree.tolist() == [1.0, 0.0, 0.0] and em.unparsed == 0
+    f1 = scoring.score_outputs("extraction", "field_f1", student, gold, teacher)
+    # By hand: {a} vs {a, b}: 2*1/3; {a, b:9} vs {a, b}: 2*1/4. Against the teacher: 1, 2*1/3, 0 (no JSON).
+    assert f1.score == pytest.approx([1.0, 2 / 3, 0.5]) and f1.agree == pytest.approx([1.0, 2 / 3, 0.0])
+    # Without gold the teacher is the reference; its own unparsed output scores 0.
+    t_self = scoring.score_outputs("extraction", "exact_match", teacher, None, teacher)
+    assert t_self.score.tolist() == [1.0, 1.0, 0.0] and t_self.unparsed == 1
+    assert em.answers[0] == json.dumps({"a": ["1"], "b": ["2"]}, sort_keys=True)
+    with pytest.raises(SampleValidationError, match="'e2'"):
+        scoring.check_references("extraction", "exact_match", [gold[0], "none"], ["e1", "e2"])
+
+
+def test_score_outputs_short_answer_and_generation_by_hand_and_with_sacrebleu() -> None:
+    sa = scoring.score_outputs(
+        "short_answer", "numeric_match", ["so #### 1,250", "about 7", ""], ["1250", "8", "3"], ["1250", "7", "3"]
+    )
+    assert sa.score.tolist() == [1.0, 0.0, 0.0] and sa.agree.tolist() == [1.0, 1.0, 0.0] and sa.unparsed == 1
+    assert sa.answers == (1250.0, 7.0, None)
+    hyp, ref, t = ["the cat sat on a mat", ""], ["the cat sat on the mat", "a dog"], ["a cat sat", "a dog"]
+    ch = scoring.score_outputs("generation", "chrf", hyp, ref, t)
+    assert ch.score == pytest.approx([sacrebleu.sentence_chrf(hyp[0], [ref[0]]).score / 100, 0.0])
+    assert ch.agree == pytest.approx([sacrebleu.sentence_chrf(hyp[0], [t[0]]).score / 100, 0.0])
+    assert ch.unparsed == 1 and not ch.binary
+    rl = scoring.score_outputs("generation", "rouge_l", hyp, ref, t)
+    assert rl.score == pytest.approx([5 / 6, 0.0])  # LCS 5 of 6 tokens each way
+
+
+def test_score_outputs_embedding_is_the_clipped_cosine() -> None:
+    def letters(texts: list[str]) -> np.ndarray:
+        return np.array([[t.count(c) for c in "abcdefghijklmnopqrstuvwxyz"] for t in texts], dtype=float)
+
+    hyp, ref = ["abc", "zzz", "cab"], ["abd", "abc", "abc"]
+    out = scoring.score_outputs("generation", "embedding", hyp, ref, ref, encode=letters)
+    expected = [1 - cosine(letters([h])[0], letters([r])[0]) for h, r in zip(hyp, ref, strict=True)]
+    assert out.score == pytest.approx(expected) and out.score[2] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="encoder"):
+        scoring.score_outputs("generation", "embedding", hyp, ref, ref)

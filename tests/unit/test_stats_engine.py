@@ -10,6 +10,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 
 from advisor.quality.stats import (
+    _bootstrap_column_means,
     _bootstrap_means,
     _tango_restricted_p21,
     bootstrap_gap_table,
@@ -83,11 +84,37 @@ def test_gap_table_matches_scipy_paired_bootstrap_per_group_binary_and_continuou
         assert list(table.n) == [int((groups == g).sum()) for g in range(3)]
 
 
+def test_count_resampling_of_continuous_columns_has_the_index_bootstrap_distribution() -> None:
+    rng = np.random.default_rng(7)
+    x = np.column_stack([rng.normal(size=300), rng.exponential(size=300), rng.random(300)])
+    x[:, 1] += x[:, 0]  # correlated columns: shared resamples keep their covariance
+    means = _bootstrap_column_means(x, np.random.default_rng(8), 40000)
+    # By hand: a bootstrap mean vector has expectation x.mean(0) and covariance cov(x, ddof=0) / n.
+    assert means.mean(axis=0) == pytest.approx(x.mean(axis=0), abs=3e-3)
+    assert np.cov(means.T) == pytest.approx(np.cov(x.T, ddof=0) / 300, rel=0.04, abs=1e-5)
+    # Two-sample KS against a plain index resample of the same column.
+    idx = np.random.default_rng(9).integers(0, 300, size=(20000, 300))
+    assert stats.ks_2samp(means[:20000, 1], x[idx, 1].mean(axis=1)).pvalue > 1e-3
+
+
+def test_count_resampling_above_65536_examples() -> None:
+    x = np.random.default_rng(1).normal(0.3, 1.0, (70_000, 1))
+    means = _bootstrap_column_means(x, np.random.default_rng(2), 600)
+    se = x.std() / math.sqrt(x.shape[0])
+    assert abs(means.mean() - x.mean()) < 0.2 * se
+    assert 0.85 < means.std() / se < 1.15  # sd of a 600-draw SD estimate is ~3%
+
+
 def test_paired_gap_keeps_its_contract() -> None:
     s, t = paired(b=5, c=25, both=150, neither=20)
     g = paired_gap(s, t, np.random.default_rng(0), margin=0.05)
     assert g.gap == pytest.approx(-0.1) and g.n == 200 and g.ci[0] < -0.1 < g.ci[1]
-    assert g.non_inferior == (g.ci[0] > -0.05)
+    # non_inferior is the unadjusted one-sided margin test at (1 - confidence) / 2.
+    assert g.non_inferior is False
+    s, t = paired(b=10, c=12, both=700, neither=78)
+    g = paired_gap(s, t, np.random.default_rng(0), margin=0.05)
+    assert g.non_inferior is True
+    assert margin_tests(s, t, 0.05).p_non_inferior == pytest.approx(stats.norm.sf(tango_z(10, 12, 800, -0.05)))
     with pytest.raises(ValueError):
         bootstrap_gap_table(s, t, np.array([0] * 199 + [2]), np.random.default_rng(0))  # group 1 empty
 
@@ -220,7 +247,9 @@ def test_compare_to_teacher_verdicts_holm_and_advice() -> None:
         assert g.p_value_mcnemar == pytest.approx(mcnemar([[0, b], [c, 0]], exact=True).pvalue)
         assert g.estimate.gap == pytest.approx((parts[k][0] - parts[k][1]).mean())
         assert (g.additional_samples_needed is not None) == (g.verdict == "inconclusive")
+        assert g.estimate.non_inferior == (p_adj < 0.025) == (g.verdict == "non_inferior")
     # The advice for the small slice is planned at the Bonferroni level alpha / (2 * 3 slices).
     need = samples_needed(*parts["small"], 0.05, alpha=0.025 / 3)
     assert res.slices["small"].additional_samples_needed == need - 30
     assert res.overall.estimate.n == s.size and res.overall.p_value_holm == res.overall.p_value_noninferiority
+    assert res.overall.estimate.non_inferior == (margin_tests(s, t, 0.05).p_non_inferior < 0.025)
