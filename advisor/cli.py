@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import AdvisorError
+
+if TYPE_CHECKING:
+    from .report.schema import Report
 
 
 class _Progress:
@@ -38,11 +43,15 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _print_summary(report_json: Path, report_md: Path, verdict: str, reason: str) -> None:
-    print(f"Verdict: {verdict}")
-    print(reason)
-    print(f"Report: {report_md}")
-    print(f"        {report_json}")
+def _print_summary(report: Report, paths: Mapping[str, Path]) -> None:
+    """The verdict, its reason, and every file written (report.html first: it is the one to open)."""
+    v = report.verdict
+    print(f"Verdict: {v.decision}" + (f" ({v.student})" if v.student else ""))
+    print(v.reason)
+    order = ["html", "md", "pdf", "summary", "json", "predictions"]
+    shown = sorted(paths, key=lambda k: order.index(k) if k in order else len(order))
+    for i, key in enumerate(shown):
+        print(f"{'Report:' if i == 0 else '':<8}{paths[key]}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -56,9 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         report, paths = run_spec(spec, args.out, progress=progress)
     finally:
         progress.close()
-    v = report.verdict
-    label = v.decision + (f" ({v.student})" if v.student else "")
-    _print_summary(paths["json"], paths["md"], label, v.reason)
+    _print_summary(report, paths)
     return 0
 
 
@@ -71,9 +78,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         report, paths = run_demo(args.out, progress=progress)
     finally:
         progress.close()
-    v = report.verdict
-    label = v.decision + (f" ({v.student})" if v.student else "")
-    _print_summary(paths["json"], paths["md"], label, v.reason)
+    _print_summary(report, paths)
     return 0
 
 

@@ -5,7 +5,9 @@ Both at their best configuration, on the same machine and the same texts.
 - advisor: a ``DistilledClassifier`` (frozen all-MiniLM-L6-v2 + logistic head), trained on the
   bundled demo tickets, measured through the Backend interface by ``advisor.measure.sweep_point``
   (what ``measure_local`` runs for its batch size x concurrency sweep); the figure is the best
-  point, the one the cost model would use without a latency SLO. It does more work per call than the baseline (the
+  point, the one the cost model would use without a latency SLO. The student embeds with
+  ``advisor.distill.encoders.encode_sorted`` (same weights and outputs as ``encode``; token-budget
+  batches of length-sorted texts under ``inference_mode``). It does more work per call than the baseline (the
   logistic head and ``Generation`` objects on top of the embedding).
 - baseline: ``SentenceTransformer.encode(texts, batch_size=b)`` on the same texts, best ``b``.
 
@@ -38,7 +40,7 @@ from advisor.samples import load_samples
 
 RESULTS = Path(__file__).parent / "results" / "student_throughput.json"
 DEMO = Path(__file__).resolve().parents[1] / "advisor" / "demo" / "data" / "support_tickets.jsonl"
-BATCHES = (1, 8, 32, 64, 128)
+BATCHES = (1, 8, 32, 128, 512)
 
 
 def baseline_best(enc: Any, texts: list[str], batches: tuple[int, ...]) -> tuple[int, float, dict[int, float]]:

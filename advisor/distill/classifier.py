@@ -73,14 +73,9 @@ class DistilledClassifier(Backend):
 
     def _embed(self, texts: Sequence[str]) -> Any:
         if self.base == "minilm":
-            from .encoders import load_minilm
+            from .encoders import encode_sorted, load_minilm
 
-            return load_minilm().encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
+            return encode_sorted(load_minilm(), texts, max_batch=self.batch_size)
         return self._vectorizer.transform(list(texts))
 
     def _fit_sync(self, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:

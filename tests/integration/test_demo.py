@@ -18,7 +18,11 @@ def test_demo_cli_writes_a_report(tmp_path: Path) -> None:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "Verdict:" in proc.stdout and str(out / "report.md") in proc.stdout
+    assert "Verdict:" in proc.stdout
+    printed = {line.split()[-1] for line in proc.stdout.splitlines() if line.strip()}
+    assert {str(out / f) for f in ("report.html", "report.md", "report.json", "predictions.jsonl")} <= printed
+    assert all(Path(p).is_file() for p in printed if p.startswith(str(out)))
+    assert proc.stdout.index("report.html") < proc.stdout.index("report.json")  # the one to open comes first
     report = json.loads((out / "report.json").read_text())
     teacher = report["models"]["demo-teacher"]
     assert teacher["backend"] == "openai" and teacher["latency_ms"]["source"] == "measured"
