@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from .costs import (
     summarize_option,
 )
 from .decision import Candidate, recommend
+from .distill.curve import CurvePoint, predict_label_budget, summarize_points
 from .errors import InsufficientDataError, MissingPriceError, SpecError
 from .latency import LatencySummary, ThroughputPoint, best_under_slo, summarize_latency
 from .measure import (
@@ -63,6 +65,8 @@ from .report.provenance import build_provenance
 from .report.schema import (
     CostModelOut,
     CostOptionOut,
+    CurvePointOut,
+    CurveRunOut,
     DatasetOut,
     ErrorTransferOut,
     FrontierPointOut,
@@ -72,7 +76,9 @@ from .report.schema import (
     HardCaseExampleOut,
     HardCasesOut,
     LatencyOut,
+    LearningCurveOut,
     ModelOut,
+    PowerLawOut,
     PriceAgeOut,
     Report,
     RouteOut,
@@ -85,7 +91,7 @@ from .report.schema import (
 )
 from .routing import RouteChoice, RoutePlan, plan_route
 from .samples import Sample, SampleSet, load_samples
-from .spec import Constraints, ModelSpec, RunSpec
+from .spec import Constraints, LearningCurveSpec, ModelSpec, RunSpec
 
 ProgressFn = Callable[[str, int, int], None]
 DEFAULT_CPU_INSTANCE = "aws/m7i.large"
@@ -492,10 +498,14 @@ def _one_time(
     training: Mapping[str, Any] | None,
     fig: CostFigure,
     teacher_usd: float,
-    n_train: int,
+    n_labels: int,
     n_eval: int,
 ) -> OneTimeCost:
-    """A trained student's one-time cost: teacher labels, training hours, teacher evaluation calls."""
+    """A trained student's one-time cost: teacher labels, training hours, teacher evaluation calls.
+
+    ``n_labels`` is the teacher labels to pay for: the training split, or the learning curve's
+    predicted budget (see :func:`learning_curve_report`).
+    """
     if not isinstance(backend, Trainable):
         return OneTimeCost(0.0, 0.0, 0.0)
     hours = spec.training_hours
@@ -503,11 +513,174 @@ def _one_time(
         hours = float((training or {}).get("train_seconds", 0.0)) / 3600.0
     usd_h = fig.serving.hosting.usd_per_hour if fig.serving is not None else 0.0
     return distillation_cost(
-        labelling_calls=n_train,
+        labelling_calls=n_labels,
         teacher_usd_per_call=teacher_usd,
         training_hours=hours,
         training_usd_per_hour=usd_h,
         evaluation_calls=n_eval,
+    )
+
+
+@dataclass(frozen=True)
+class _CurveRun:
+    """One learning-curve student: trained on the first ``n`` of seed ``seed``'s shuffle, its held-out answers."""
+
+    n: int
+    seed: int
+    gens: dict[str, Generation]
+
+
+def curve_sizes(lc: LearningCurveSpec, available: int, name: str) -> list[int]:
+    """The sizes a learning curve trains at: ``lc.sizes``, or 1/8, 1/4, 1/2 and all of ``available``.
+
+    Raises:
+        SpecError: fewer than three distinct sizes, or a size above ``available``.
+
+    """
+    if lc.sizes is None:
+        sizes = sorted({max(1, round(available * f)) for f in (0.125, 0.25, 0.5, 1.0)})
+    else:
+        sizes = sorted(set(lc.sizes))
+    if len(sizes) < 3:
+        raise SpecError(
+            f"student '{name}': {available} teacher-labelled training examples give fewer than three "
+            "learning-curve sizes; raise split.train_fraction or add samples"
+        )
+    if sizes[-1] > available:
+        raise SpecError(
+            f"student '{name}': learning_curve size {sizes[-1]} exceeds the {available} teacher-labelled "
+            "training examples; lower learning_curve.sizes or raise split.train_fraction"
+        )
+    return sizes
+
+
+def nested_subsets(n_items: int, sizes: Sequence[int], seed: int) -> dict[int, npt.NDArray[np.int64]]:
+    """Indices of nested training subsets: the first ``n`` of one permutation drawn with ``seed``."""
+    order = np.random.default_rng(seed).permutation(n_items)
+    return {n: order[:n] for n in sizes}
+
+
+async def _curve_runs(
+    b_spec: ModelSpec,
+    samples: SampleSet,
+    kept: Sequence[Sample],
+    labels_of: Mapping[str, str | None],
+    soft: Sequence[Mapping[str, float] | None],
+    eval_samples: Sequence[Sample],
+    labels: Sequence[str],
+    teacher_name: str,
+    progress: ProgressFn | None,
+    warnings: list[str],
+) -> list[_CurveRun]:
+    """Train one student per (size, seed) on nested subsets of the training split; answer the eval rows."""
+    lc = b_spec.learning_curve
+    assert lc is not None
+    sizes = curve_sizes(lc, len(kept), b_spec.name)
+    requests = _requests(eval_samples, labels)
+    stage = f"{b_spec.name}: learning curve"
+    total = len(sizes) * len(lc.seeds)
+    runs: list[_CurveRun] = []
+    for seed in lc.seeds:
+        for n, idx in nested_subsets(len(kept), sizes, seed).items():
+            if progress:
+                progress(stage, len(runs), total)
+            options = {k: v for k, v in b_spec.options.items() if k != "output_dir"} | {"seed": seed}
+            student = build_backend(
+                b_spec.model_copy(update={"path": None, "options": options, "learning_curve": None}), samples
+            )
+            sub_soft = [soft[i] for i in idx]
+            try:
+                assert isinstance(student, Trainable)
+                await student.fit(
+                    [kept[i].text for i in idx],
+                    [labels_of[kept[i].id] or "" for i in idx],
+                    probabilities=sub_soft if any(p is not None for p in sub_soft) else None,
+                    teacher=teacher_name,
+                )
+                gens = await student.generate_batch(requests)
+            except InsufficientDataError as e:
+                warnings.append(f"{b_spec.name}: learning curve skips n={n}, seed={seed}: {e}")
+                continue
+            finally:
+                await student.aclose()
+            runs.append(_CurveRun(n, seed, {r.sample_id: g for r, g in zip(requests, gens, strict=True)}))
+    if progress:
+        progress(stage, total, total)
+    return runs
+
+
+def learning_curve_report(
+    name: str,
+    points: Sequence[CurvePoint],
+    *,
+    teacher_quality: float,
+    max_gap: float,
+    lc: LearningCurveSpec,
+    labelled: int,
+    metric: str,
+    n_eval: int,
+    rng: np.random.Generator,
+    warnings: list[str],
+) -> LearningCurveOut:
+    """Fit the curve to ``points``, predict the labels that reach the target, and report both.
+
+    The labels costed are the prediction rounded up when the target is reachable, else ``labelled``.
+    """
+    target = teacher_quality - max_gap
+    budget = None
+    try:
+        budget = predict_label_budget(points, target, rng, n_boot=lc.n_boot, confidence=lc.confidence)
+    except (InsufficientDataError, RuntimeError, ValueError) as e:
+        warnings.append(
+            f"{name}: no learning curve could be fitted ({e}); the one-time labelling keeps {labelled} labels"
+        )
+    costed = labelled
+    predicted: float | None = None
+    ci: tuple[float | None, float | None] | None = None
+    if budget is not None:
+        if budget.reachable:
+            predicted = budget.predicted_labels
+            costed = max(1, math.ceil(predicted))
+            if budget.extrapolated:
+                warnings.append(
+                    f"{name}: the {predicted:,.0f} teacher labels predicted to reach quality {target:.3f} lie "
+                    f"outside the sizes trained ({budget.smallest_measured}..{budget.largest_measured}): an "
+                    "extrapolation of the fitted curve"
+                )
+        else:
+            warnings.append(
+                f"{name}: the fitted learning curve levels off at {budget.fit.asymptote:.3f}, below the target "
+                f"{target:.3f} (teacher {teacher_quality:.3f} minus max_gap {max_gap:g}): no number of teacher "
+                f"labels is predicted to reach it; the one-time labelling keeps this run's {labelled} labels"
+            )
+        if not any(math.isnan(x) for x in budget.ci):
+            lo, hi = budget.ci
+            ci = (lo if math.isfinite(lo) else None, hi if math.isfinite(hi) else None)
+    fit = budget.fit if budget is not None else None
+    return LearningCurveOut(
+        metric=metric,
+        n_eval=n_eval,
+        points=[
+            CurvePointOut(
+                n=s.n,
+                seeds=s.seeds,
+                quality_mean=s.quality_mean,
+                quality_sd=s.quality_sd,
+                agreement_mean=s.agreement_mean,
+            )
+            for s in summarize_points(points)
+        ],
+        runs=[CurveRunOut(n=p.n, seed=p.seed, quality=p.quality, agreement=p.agreement) for p in points],
+        fit=None
+        if fit is None
+        else PowerLawOut(asymptote=fit.asymptote, scale=fit.scale, exponent=fit.exponent, rmse=fit.rmse),
+        teacher_quality=teacher_quality,
+        target=target,
+        predicted_labels_for_target=predicted,
+        predicted_labels_ci=ci,
+        confidence=lc.confidence,
+        extrapolated=bool(budget.extrapolated) if budget is not None and budget.reachable else False,
+        labels_costed=costed,
     )
 
 
@@ -849,8 +1022,12 @@ async def run_pipeline(
             teacher_all.latency_source,
             teacher_all.throughput_per_s,
         )
+        curve_runs: dict[str, list[_CurveRun]] = {}
         for b in students:
             training = None
+            b_spec = next(m for m in spec.students if m.name == b.name)
+            if b_spec.learning_curve is not None and not isinstance(b, Trainable):
+                raise SpecError(f"student '{b.name}': learning_curve needs a student the advisor trains")
             if isinstance(b, Trainable):
                 from .distill.finetune import teacher_distribution
 
@@ -867,7 +1044,19 @@ async def run_pipeline(
                     )
                 )
                 training["teacher_labelled_examples"] = len(train_samples)
-            b_spec = next(m for m in spec.students if m.name == b.name)
+                if b_spec.learning_curve is not None:
+                    curve_runs[b.name] = await _curve_runs(
+                        b_spec,
+                        samples,
+                        kept,
+                        teacher_labels,
+                        soft,
+                        eval_samples,
+                        labels,
+                        teacher.name,
+                        progress,
+                        warnings,
+                    )
             b_model = Model.for_spec(b, b_spec, cache=cache, budget=budget, price=_price_of(b_spec, catalog))
             measured[b.name] = await _run_model(b, eval_samples, labels, progress, training, b_model)
         judged = None
@@ -913,6 +1102,31 @@ async def run_pipeline(
         confidence=c.confidence,
     )
     recorded_scores = any(sc.recorded for sc in scores.values())
+    curves: dict[str, LearningCurveOut] = {}
+    curve_rng = np.random.default_rng([spec.seed, 1])
+    for name, runs in curve_runs.items():
+        points = []
+        for run in runs:
+            pair = {teacher.name: measured[teacher.name], name: _Measured(run.gens, None, "measured", None)}
+            if classify:
+                sc = _classification_scores(eval_samples, pair, teacher.name, labels, mode, refs, [])[name]
+            else:
+                sc = _task_scores(spec, eval_samples, pair, teacher.name, refs, None, [])[name]
+            points.append(CurvePoint(run.n, run.seed, sc.quality, sc.agreement))
+        lc = next(m for m in spec.students if m.name == name).learning_curve
+        assert lc is not None
+        curves[name] = learning_curve_report(
+            name,
+            points,
+            teacher_quality=scores[teacher.name].quality,
+            max_gap=c.max_gap,
+            lc=lc,
+            labelled=len(train_samples),
+            metric=_quality_metric(metric, has_ref, recorded_scores),
+            n_eval=len(eval_samples),
+            rng=curve_rng,
+            warnings=warnings,
+        )
     t_conf = [teacher_all.gens[s.id].confidence for s in eval_samples]
     all_specs = {m.name: m for m in [spec.teacher, *spec.students]}
     backends = {b.name: b for b in [teacher, *students]}
@@ -950,6 +1164,7 @@ async def run_pipeline(
             unparsed=sc.unparsed,
             slices={n: float(sc.score[idx].mean()) for n, idx in slice_idx.items()},
             training=dict(m.training) if m.training else None,
+            learning_curve=curves.get(name),
             **_local_fields(m, fig),
         )
     one_time = {
@@ -959,7 +1174,7 @@ async def run_pipeline(
             measured[b.name].training,
             figs[b.name],
             costs[teacher.name] or 0.0,
-            len(train_samples),
+            curves[b.name].labels_costed if b.name in curves else len(train_samples),
             len(eval_samples),
         )
         for b in students

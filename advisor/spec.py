@@ -86,6 +86,34 @@ class PriceSpec(_Strict):
     )
 
 
+class LearningCurveSpec(_Strict):
+    """Train a distilled student on nested subsets of its training split to predict its label budget."""
+
+    sizes: list[int] | None = Field(
+        default=None,
+        description="Numbers of teacher labels to train on, at least three distinct (default: 1/8, 1/4, "
+        "1/2 and all of the teacher-labelled training examples).",
+    )
+    seeds: list[int] = Field(
+        default_factory=lambda: [0, 1, 2],
+        min_length=1,
+        description="Repetitions per size: each seed draws its own nested subsets and seeds the training.",
+    )
+    n_boot: int = Field(default=200, ge=20, description="Bootstrap refits for the label budget's interval.")
+    confidence: float = Field(default=0.9, gt=0, lt=1, description="Level of the label budget's interval.")
+
+    @model_validator(mode="after")
+    def _enough_sizes(self) -> LearningCurveSpec:
+        if self.sizes is not None:
+            if any(n < 1 for n in self.sizes):
+                raise ValueError("learning_curve.sizes must be >= 1")
+            if len(set(self.sizes)) < 3:
+                raise ValueError("learning_curve.sizes needs at least three distinct sizes to fit a curve")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("learning_curve.seeds must be distinct")
+        return self
+
+
 class ModelSpec(_Strict):
     """A teacher or student: a named backend with its options."""
 
@@ -116,6 +144,12 @@ class ModelSpec(_Strict):
     )
     training_hours: float | None = Field(
         default=None, ge=0, description="Hours to train at production scale (default: as measured here)."
+    )
+    learning_curve: LearningCurveSpec | None = Field(
+        default=None,
+        description="Distilled students: measure quality versus number of teacher labels on the held-out "
+        "examples, fit a saturating power law and cost the teacher labelling at the predicted number of "
+        "labels that reaches the teacher's quality minus constraints.max_gap.",
     )
 
 
@@ -217,6 +251,19 @@ class RunSpec(_Strict):
             raise ValueError(f"routing.with names models that are not students: {', '.join(unknown)}")
         if self.routing.signal == "agreement" and not self.routing.with_:
             raise ValueError("routing.signal 'agreement' needs routing.with: [student, ...] to agree with")
+        return self
+
+    @model_validator(mode="after")
+    def _learning_curves_on_distilled_students(self) -> RunSpec:
+        if self.teacher.learning_curve is not None:
+            raise ValueError("learning_curve applies to distilled students, not the teacher")
+        for s in self.students:
+            if s.learning_curve is None:
+                continue
+            if s.backend != "distill":
+                raise ValueError(f"student '{s.name}': learning_curve needs backend 'distill' (a student trained here)")
+            if self.task.metric == "judge":
+                raise ValueError(f"student '{s.name}': learning_curve does not support metric 'judge'")
         return self
 
     def resolve_paths(self, base: Path) -> RunSpec:

@@ -119,12 +119,19 @@ def _table(result: dict[str, Any]) -> str:
     f = result["fit"]
     lines.append(
         f"fit: acc(n) = {f['asymptote']:.3f} - {f['scale']:.3f} * n^-{f['exponent']:.3f} (rmse {f['rmse']:.3f})"
+        + (
+            "; the asymptote sits at its bound 1: the sizes measured show no saturation yet"
+            if f["asymptote"] > 0.999
+            else ""
+        )
     )
+    largest = max(p["n"] for p in result["points"])
     for target, b in result["budgets"].items():
         n = b["predicted_labels"]
         shown = "unreachable (fitted asymptote below target)" if not math.isfinite(n) else f"{n:,.0f}"
         lo, hi = b["ci90"]
-        lines.append(f"labels for accuracy {target}: {shown}  [90% CI {lo:,.0f} .. {hi:,.0f}]")
+        extra = f"  (extrapolated beyond {largest})" if b["extrapolated"] and math.isfinite(n) else ""
+        lines.append(f"labels for accuracy {target}: {shown}  [90% CI {lo:,.0f} .. {hi:,.0f}]{extra}")
     s = result["student"]
     lines.append(
         f"student (n={s['n_train']}): held-out accuracy {s['heldout_accuracy']:.3f}, "
@@ -143,6 +150,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--targets", type=float, nargs="+", default=[0.7, 0.8, 0.85])
     parser.add_argument("--save-to", type=Path, default=ROOT / "benchmarks" / "results" / "banking77-student")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args()
     result = run(
         args.data,
@@ -155,9 +163,9 @@ def main() -> None:
         save_to=args.save_to,
     )
     print(_table(result))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, default=float) + "\n")
-    print(f"wrote {RESULTS}")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(result, indent=2, default=float) + "\n")
+    print(f"wrote {args.results}")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,8 @@ class LabelBudget:
     fit: PowerLawFit
     largest_measured: int
     """The largest size trained: predictions beyond it are extrapolations."""
+    smallest_measured: int = 0
+    """The smallest size trained: predictions below it are extrapolations too."""
 
     @property
     def reachable(self) -> bool:
@@ -121,8 +123,8 @@ class LabelBudget:
 
     @property
     def extrapolated(self) -> bool:
-        """Whether the prediction lies beyond the largest size measured."""
-        return self.predicted_labels > self.largest_measured
+        """Whether the prediction lies outside the sizes measured (above the largest or below the smallest)."""
+        return not self.smallest_measured <= self.predicted_labels <= self.largest_measured
 
 
 def predict_label_budget(
@@ -169,7 +171,38 @@ def predict_label_budget(
         confidence=confidence,
         fit=fit,
         largest_measured=int(n.max()),
+        smallest_measured=int(n.min()),
     )
+
+
+@dataclass(frozen=True)
+class SizeSummary:
+    """The points of one size: mean and spread of quality over its seeds."""
+
+    n: int
+    seeds: int
+    quality_mean: float
+    quality_sd: float | None
+    """Sample standard deviation over seeds (ddof 1); None with a single seed."""
+    agreement_mean: float | None
+
+
+def summarize_points(points: Sequence[CurvePoint]) -> list[SizeSummary]:
+    """One :class:`SizeSummary` per size, smallest first."""
+    out = []
+    for size in sorted({p.n for p in points}):
+        q = np.array([p.quality for p in points if p.n == size], dtype=float)
+        agree = [p.agreement for p in points if p.n == size and p.agreement is not None]
+        out.append(
+            SizeSummary(
+                n=size,
+                seeds=len(q),
+                quality_mean=float(q.mean()),
+                quality_sd=float(q.std(ddof=1)) if len(q) > 1 else None,
+                agreement_mean=float(np.mean(agree)) if agree else None,
+            )
+        )
+    return out
 
 
 def measure_learning_curve(

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .plots import all_plots, frontier_svg
+from .plots import all_plots, frontier_svg, learning_curve_svg
 from .schema import GapOut, Report
 from .summary import ExecutiveSummary, summarize
 
@@ -233,6 +233,48 @@ def _models(r: Report) -> str:
         rows,
         numeric=(2, 3, 4, 5),
     )
+
+
+def _learning_curves(r: Report) -> str:
+    curves = {n: m.learning_curve for n, m in r.models.items() if m.learning_curve is not None}
+    if not curves:
+        return ""
+    parts = ["<h2>Learning curves</h2>"]
+    for name, lc in curves.items():
+        budget = (
+            "never (the fitted curve levels off below the target)"
+            if lc.predicted_labels_for_target is None
+            else f"{lc.predicted_labels_for_target:,.0f}" + (" (extrapolated)" if lc.extrapolated else "")
+        )
+        parts.append(
+            f"<p>{_e(name)}: {_e(lc.metric)} on {lc.n_eval} held-out examples; teacher {_pct(lc.teacher_quality)}, "
+            f"target {_pct(lc.target)}. Teacher labels predicted to reach it: {_e(budget)}; the one-time "
+            f"labelling is costed at {lc.labels_costed:,}.</p>"
+        )
+        parts.append(
+            _figure(
+                learning_curve_svg(name, lc),
+                "Each dot is a student trained on that many teacher labels (one per seed); the line is the "
+                "fitted saturating power law; dashed: the target; dotted: the predicted label budget.",
+            )
+        )
+        parts.append(
+            _table(
+                ["teacher labels", "runs", "quality mean", "sd", "agreement"],
+                [
+                    [
+                        f"{x.n:,}",
+                        x.seeds,
+                        _pct(x.quality_mean),
+                        "—" if x.quality_sd is None else f"{x.quality_sd * 100:.1f} pts",
+                        "—" if x.agreement_mean is None else _pct(x.agreement_mean),
+                    ]
+                    for x in lc.points
+                ],
+                numeric=(0, 1, 2, 3, 4),
+            )
+        )
+    return "".join(parts)
 
 
 def _gaps(r: Report) -> str:
@@ -506,6 +548,7 @@ def render_html(report: Report) -> str:
             "both cost and quality; the recommended option is highlighted.",
         ),
         _models(r),
+        _learning_curves(r),
     ]
     if r.gaps:
         sections += [

@@ -77,6 +77,50 @@ def _hard_cases(r: Report) -> list[str]:
     return lines
 
 
+def _labels(v: float | None) -> str:
+    return "unreachable" if v is None else f"{v:,.0f}"
+
+
+def _learning_curves(r: Report) -> list[str]:
+    """Per distilled student: held-out quality per number of teacher labels, the fit, the label budget."""
+    curves = {n: m.learning_curve for n, m in r.models.items() if m.learning_curve is not None}
+    if not curves:
+        return []
+    lines = ["## Learning curves (held-out quality versus teacher labels)", ""]
+    for name, lc in curves.items():
+        f = lc.fit
+        lines += [
+            f"### {name}",
+            "",
+            f"{lc.metric} on {lc.n_eval} held-out examples no curve student trained on; teacher "
+            f"{_pct(lc.teacher_quality)}, target {_pct(lc.target)} (teacher minus max_gap).",
+            "",
+            "| teacher labels | runs | quality (mean ± sd) | agreement with teacher | fitted |",
+            "|---|---|---|---|---|",
+        ]
+        for pt in lc.points:
+            sd = "" if pt.quality_sd is None else f" ± {pt.quality_sd * 100:.1f} pts"
+            agree = "n/a" if pt.agreement_mean is None else _pct(pt.agreement_mean)
+            fitted = "n/a" if f is None else _pct(f.asymptote - f.scale * pt.n**-f.exponent)
+            lines.append(f"| {pt.n:,} | {pt.seeds} | {pt.quality_mean * 100:.1f}%{sd} | {agree} | {fitted} |")
+        lines.append("")
+        if f is not None:
+            ci = ""
+            if lc.predicted_labels_ci is not None:
+                lo, hi = lc.predicted_labels_ci
+                ci = f" [{lc.confidence:.0%} CI {_labels(lo)} .. {_labels(hi)}]"
+            lines += [
+                f"Fit: quality(n) = {f.asymptote:.3f} - {f.scale:.3g} n^-{f.exponent:.3f} (RMSE {f.rmse:.3f}). "
+                f"Teacher labels predicted to reach the target: {_labels(lc.predicted_labels_for_target)}{ci}"
+                f"{' (extrapolated)' if lc.extrapolated else ''}; the one-time labelling is costed at "
+                f"{lc.labels_costed:,} labels.",
+                "",
+            ]
+        else:
+            lines += [f"No curve could be fitted; the one-time labelling is costed at {lc.labels_costed:,} labels.", ""]
+    return lines
+
+
 def _num(v: float | None, fmt: str = ",.0f") -> str:
     return "never" if v is None else format(v, fmt)
 
@@ -232,7 +276,9 @@ def render_markdown(r: Report) -> str:
             f"| {_pct(m.agreement_with_teacher)} | {_usd(m.cost_per_call_usd)} | {m.cost_source} "
             f"| {p50} | {p95} |"
         )
-    lines += ["", "## Quality gaps (student minus teacher, with CI)", ""]
+    lines.append("")
+    lines += _learning_curves(r)
+    lines += ["## Quality gaps (student minus teacher, with CI)", ""]
     for student, g in r.gaps.items():
         verdict = "non-inferior" if g.overall.non_inferior else "not shown non-inferior"
         if g.overall.verdict is not None:

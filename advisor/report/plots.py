@@ -18,8 +18,9 @@ import numpy as np
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import NullLocator  # noqa: E402
 
-from .schema import Report  # noqa: E402
+from .schema import LearningCurveOut, Report  # noqa: E402
 
 CHOSEN = "#E4572E"
 """Colour of the recommended option in every figure."""
@@ -379,6 +380,35 @@ def latency_svg(report: Report) -> str | None:
     ax.grid(True, color="#E5E8EE", lw=0.6)
     fig.legend(fontsize=8, frameon=False, loc="outside lower center", ncols=min(3, len(models)))
     return _svg(fig, "latency")
+
+
+def learning_curve_svg(name: str, lc: LearningCurveOut) -> str:
+    """Held-out quality per run against teacher labels (log axis), the fitted curve, the target and budget."""
+    fig = _figure(7.2, 3.4)
+    ax = fig.add_subplot()
+    ax.scatter([x.n for x in lc.runs], [x.quality for x in lc.runs], color=TEACHER, s=14, alpha=0.6, label="runs")
+    ax.plot([x.n for x in lc.points], [x.quality_mean for x in lc.points], "o", color=TEACHER, label="mean")
+    hi = float(max(x.n for x in lc.points))
+    if lc.predicted_labels_for_target is not None:
+        hi = max(hi, lc.predicted_labels_for_target)
+    lo = min(x.n for x in lc.points)
+    f = lc.fit
+    if f is not None:
+        grid = np.geomspace(lo, hi * 1.2, 100)
+        ax.plot(grid, f.asymptote - f.scale * grid**-f.exponent, color=CHOSEN, lw=1.6, label="fitted power law")
+    ax.axhline(lc.target, color=MARGIN, ls="--", lw=1, label=f"target {lc.target:.3f}")
+    if lc.predicted_labels_for_target is not None:
+        ax.axvline(lc.predicted_labels_for_target, color=MARGIN, ls=":", lw=1)
+    ax.set_xscale("log")
+    ticks = [x.n for x in lc.points]
+    ax.set_xticks(ticks, [f"{n:,}" for n in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("teacher labels (log scale; ticks at the sizes trained)")
+    ax.set_ylabel(lc.metric)
+    ax.set_title(f"{name}: learning curve", loc="left", fontsize=11)
+    ax.grid(True, color="#E5E8EE", lw=0.6)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    return _svg(fig, f"curve-{''.join(ch if ch.isalnum() else '-' for ch in name)}")
 
 
 def all_plots(report: Report) -> dict[str, str]:

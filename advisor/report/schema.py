@@ -112,6 +112,59 @@ class ServingOut(_Out):
     sweep: list[SweepPointOut] = Field(default_factory=list, description="Points on the target (projected).")
 
 
+class CurvePointOut(_Out):
+    """A learning-curve size: students trained on ``n`` teacher labels, one per seed."""
+
+    n: int = Field(description="Teacher-labelled training examples.")
+    seeds: int = Field(description="Students trained at this size (one per seed, each on its own subset).")
+    quality_mean: float = Field(description="Mean held-out quality (the report's quality metric) over the seeds.")
+    quality_sd: float | None = Field(description="Standard deviation over the seeds (ddof 1); None with one seed.")
+    agreement_mean: float | None = Field(default=None, description="Mean held-out agreement with the teacher.")
+
+
+class CurveRunOut(_Out):
+    """One trained student of a learning curve."""
+
+    n: int = Field(description="Teacher-labelled training examples (first n of the seed's shuffle of the split).")
+    seed: int = Field(description="Seed of the subset and of the training.")
+    quality: float = Field(description="Held-out quality.")
+    agreement: float | None = Field(default=None, description="Held-out agreement with the teacher.")
+
+
+class PowerLawOut(_Out):
+    """The fitted saturating power law ``quality(n) = asymptote - scale * n ** -exponent``."""
+
+    asymptote: float = Field(description="Quality the curve tends to with unlimited labels.")
+    scale: float = Field(description="Distance below the asymptote at n = 1.")
+    exponent: float = Field(description="How fast the distance shrinks with n.")
+    rmse: float = Field(description="Root-mean-square residual on the runs it was fitted to.")
+
+
+class LearningCurveOut(_Out):
+    """Quality versus teacher labels for a distilled student, and the labels predicted to reach the target."""
+
+    metric: str = Field(description="The quality measured (as dataset.quality_metric).")
+    n_eval: int = Field(description="Held-out examples each run is scored on (never training examples).")
+    points: list[CurvePointOut] = Field(description="Per size, smallest first.")
+    runs: list[CurveRunOut] = Field(description="Every trained student: the points the curve is fitted to.")
+    fit: PowerLawOut | None = Field(description="None when the fit failed (see warnings).")
+    teacher_quality: float = Field(description="The teacher's quality on the same held-out examples.")
+    target: float = Field(description="teacher_quality - constraints.max_gap.")
+    predicted_labels_for_target: float | None = Field(
+        description="Teacher labels at which the fitted curve reaches the target; None: never (asymptote below it)."
+    )
+    predicted_labels_ci: tuple[float | None, float | None] | None = Field(
+        default=None,
+        description="Bootstrap interval (seeds resampled within each size); a None bound: unreachable.",
+    )
+    confidence: float = Field(description="Level of predicted_labels_ci.")
+    extrapolated: bool = Field(description="The prediction lies outside the sizes trained.")
+    labels_costed: int = Field(
+        description="Teacher labels the one-time labelling cost uses: the prediction rounded up when "
+        "reachable, else the training examples this run labelled."
+    )
+
+
 class ModelOut(_Out):
     """One model's numbers on the evaluation examples."""
 
@@ -142,6 +195,9 @@ class ModelOut(_Out):
     cold_start_ms: float | None = Field(default=None, description="First call after the model was built.")
     peak_rss_mb: float | None = Field(default=None, description="Process peak resident memory after it ran.")
     peak_gpu_mb: float | None = Field(default=None, description="Peak GPU memory (None: no GPU).")
+    learning_curve: LearningCurveOut | None = Field(
+        default=None, description="Distilled students with a learning_curve option: quality versus teacher labels."
+    )
 
 
 class GapOut(_Out):

@@ -14,8 +14,11 @@ from advisor.distill.curve import (
     fit_power_law,
     measure_learning_curve,
     predict_label_budget,
+    summarize_points,
 )
 from advisor.errors import InsufficientDataError, SpecError
+from advisor.pipeline import curve_sizes, nested_subsets
+from advisor.spec import LearningCurveSpec
 
 
 def test_labels_needed_closed_form() -> None:
@@ -90,3 +93,33 @@ def test_measure_learning_curve_calls_each_size_and_seed() -> None:
     assert [p.quality for p in points[:2]] == [0.9, 0.9]
     with pytest.raises(SpecError):
         measure_learning_curve(score, [10, 20], [0])
+
+
+def test_a_budget_below_the_smallest_size_is_an_extrapolation_too() -> None:
+    points = [CurvePoint(n, 0, 0.9 - 0.8 * n**-0.5) for n in (100, 200, 400, 800)]
+    # 0.9 - 0.8 n^-0.5 = 0.7 -> n^0.5 = 4 -> n = 16, below the smallest size trained
+    budget = predict_label_budget(points, 0.7, np.random.default_rng(0), n_boot=20)
+    assert budget.predicted_labels == pytest.approx(16.0, rel=1e-4)
+    assert budget.smallest_measured == 100 and budget.extrapolated
+    inside = predict_label_budget(points, 0.86, np.random.default_rng(0), n_boot=20)  # n = 400
+    assert inside.predicted_labels == pytest.approx(400.0, rel=1e-4) and not inside.extrapolated
+
+
+def test_summarize_points_means_and_sample_sd_per_size() -> None:
+    points = [CurvePoint(10, 0, 0.5, 0.4), CurvePoint(10, 1, 0.7, 0.6), CurvePoint(20, 0, 0.8)]
+    ten, twenty = summarize_points(points)
+    assert (ten.n, ten.seeds, ten.quality_mean, ten.agreement_mean) == (10, 2, pytest.approx(0.6), pytest.approx(0.5))
+    assert ten.quality_sd == pytest.approx(math.sqrt(0.02))  # ((0.1^2 + 0.1^2) / (2 - 1)) ** 0.5
+    assert (twenty.seeds, twenty.quality_sd, twenty.agreement_mean) == (1, None, None)
+
+
+def test_curve_sizes_default_and_nested_subsets() -> None:
+    assert curve_sizes(LearningCurveSpec(), 288, "s") == [36, 72, 144, 288]
+    assert curve_sizes(LearningCurveSpec(sizes=[50, 10, 20, 20]), 50, "s") == [10, 20, 50]
+    with pytest.raises(SpecError, match="exceeds the 40"):
+        curve_sizes(LearningCurveSpec(sizes=[10, 20, 50]), 40, "s")
+    with pytest.raises(SpecError, match="fewer than three"):
+        curve_sizes(LearningCurveSpec(), 2, "s")
+    subsets = nested_subsets(30, [5, 10, 30], seed=4)
+    assert list(subsets[10][:5]) == list(subsets[5]) and sorted(subsets[30]) == list(range(30))
+    assert list(subsets[30]) == list(np.random.default_rng(4).permutation(30))
