@@ -25,6 +25,23 @@ HEAD_BASES = ("minilm", "tfidf")
 BASES = (*HEAD_BASES, "minilm-ft", "smollm2", "causal-lm")
 
 
+def label_generations(classes: Sequence[str], proba: Any, latency_ms: float | None) -> list[Generation]:
+    """One :class:`Generation` per row of class probabilities: the argmax label, its confidence, all probabilities."""
+    out = []
+    for row in proba:
+        best = int(np.argmax(row))
+        out.append(
+            Generation(
+                text=classes[best],
+                label=classes[best],
+                confidence=float(row[best]),
+                probabilities={c: float(p) for c, p in zip(classes, row, strict=True)},
+                latency_ms=latency_ms,
+            )
+        )
+    return out
+
+
 class DistilledClassifier(Backend):
     """A student trained here on (input, teacher label) pairs; runs in this process."""
 
@@ -136,19 +153,7 @@ class DistilledClassifier(Backend):
         proba = self._head.predict_proba(self._embed(texts))
         # A batch's wall time is no per-call latency: only a single request reports one.
         latency_ms = (time.perf_counter() - start) * 1000 if len(texts) == 1 else None
-        out = []
-        for row in proba:
-            best = int(np.argmax(row))
-            out.append(
-                Generation(
-                    text=self._classes[best],
-                    label=self._classes[best],
-                    confidence=float(row[best]),
-                    probabilities={c: float(p) for c, p in zip(self._classes, row, strict=True)},
-                    latency_ms=latency_ms,
-                )
-            )
-        return out
+        return label_generations(self._classes, proba, latency_ms)
 
     async def generate(self, request: GenerateRequest) -> Generation:
         """Classify one input."""

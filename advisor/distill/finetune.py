@@ -27,6 +27,7 @@ from ..errors import InsufficientDataError, SpecError
 from ..samples import SampleSet
 from ..spec import ModelSpec
 from .card import ModelCard, data_fingerprint, write_card
+from .classifier import label_generations
 
 if TYPE_CHECKING:
     import torch
@@ -505,19 +506,7 @@ class FineTunedClassifier(Backend):
         start = time.perf_counter()
         proba = self.predict_proba(texts)
         latency_ms = (time.perf_counter() - start) * 1000 if len(texts) == 1 else None
-        out = []
-        for row in proba:
-            best = int(np.argmax(row))
-            out.append(
-                Generation(
-                    text=self._classes[best],
-                    label=self._classes[best],
-                    confidence=float(row[best]),
-                    probabilities={c: float(p) for c, p in zip(self._classes, row, strict=True)},
-                    latency_ms=latency_ms,
-                )
-            )
-        return out
+        return label_generations(self._classes, proba, latency_ms)
 
     async def generate(self, request: GenerateRequest) -> Generation:
         """Classify one input."""
