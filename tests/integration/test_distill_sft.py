@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from advisor.backends.base import GenerateRequest
+from advisor.backends.hf import HFBackend
 from advisor.distill.encoders import minilm_path
 from advisor.distill.sft import SFTConfig, SFTStudent, build_sft_examples, smollm2_gguf
 
@@ -75,14 +77,27 @@ def test_sft_learns_teacher_outputs_and_saves_loadable_student(tmp_path: Path, l
     assert not any("lora" in n for n, _ in reloaded.named_parameters())
 
 
-@pytest.mark.skipif(
-    os.environ.get("ADVISOR_SMOLLM2_SFT") != "1",
-    reason="SFT of SmolLM2-135M on CPU takes minutes: set ADVISOR_SMOLLM2_SFT=1 to run it",
-)
-def test_smollm2_sft_lowers_loss(tmp_path: Path) -> None:
+def test_smollm2_sft_learns_the_teacher_answers(tmp_path: Path) -> None:
+    """LoRA SFT of the real SmolLM2-135M-Instruct on CPU (about a minute): it answers like the teacher."""
     pytest.importorskip("gguf")
     smollm2_gguf()
-    student = SFTStudent("smol", SFTConfig(epochs=2, batch_size=7, learning_rate=2e-4, lora_rank=8))
+    student = SFTStudent(
+        "smol",
+        SFTConfig(epochs=3, batch_size=7, learning_rate=1e-3, lora_rank=8),
+        output_dir=str(tmp_path / "smol"),
+    )
     facts = student.fit_sync(POS + NEG, ["positive"] * len(POS) + ["negative"] * len(NEG), teacher="gold")
-    assert facts["final_loss"] < facts["first_loss"]
-    assert student.generate_texts(["good day"])[0].lower().startswith("positive")
+    assert facts["final_loss"] < 0.5 * facts["first_loss"]
+    # Inputs it never trained on; an under-trained student chats instead ("I'm glad to help! ...").
+    answers = [a.lower() for a in student.generate_texts(["good day", "bad day"])]
+    assert answers[0].startswith("positive") and answers[1].startswith("negative")
+    # Saved as a plain checkpoint (no GGUF quantization left) that loads as an `hf` student.
+    saved = Path(facts["saved_to"])
+    config = json.loads((saved / "config.json").read_text())
+    assert "quantization_config" not in config
+    backend = HFBackend("smol-hf", str(saved), max_new_tokens=3)
+    try:
+        gens = asyncio.run(backend.generate_batch([GenerateRequest("a", "good day"), GenerateRequest("b", "bad day")]))
+    finally:
+        asyncio.run(backend.aclose())
+    assert [g.text.strip().lower() for g in gens] == answers
