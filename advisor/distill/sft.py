@@ -82,7 +82,7 @@ def load_causal_lm(path: str, gguf_file: str | None = None) -> tuple[Any, Any]:
 
     kw: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
     tok = AutoTokenizer.from_pretrained(path, **kw)
-    model = AutoModelForCausalLM.from_pretrained(path, **kw)
+    model: Any = AutoModelForCausalLM.from_pretrained(path, **kw)
     if gguf_file:
         # transformers de-quantizes GGUF weights into ordinary tensors but keeps the model marked as
         # quantized, which refuses save_pretrained: the trained student is a plain checkpoint.
