@@ -33,7 +33,7 @@ from .costs import (
     summarize_option,
 )
 from .decision import Candidate, recommend
-from .distill.curve import CurvePoint, predict_label_budget, summarize_points
+from .distill.curve import CurvePoint, backtest_largest, predict_label_budget, summarize_points
 from .errors import InsufficientDataError, MissingPriceError, SpecError
 from .latency import LatencySummary, ThroughputPoint, best_under_slo, summarize_latency
 from .measure import (
@@ -63,6 +63,7 @@ from .quality.scoring import ModelScores, check_references, score_outputs, score
 from .quality.stats import GapEstimate, GapTest, bootstrap_mean_ci, compare_to_teacher
 from .report.provenance import build_provenance
 from .report.schema import (
+    BacktestOut,
     CostModelOut,
     CostOptionOut,
     CurvePointOut,
@@ -657,6 +658,19 @@ def learning_curve_report(
             lo, hi = budget.ci
             ci = (lo if math.isfinite(lo) else None, hi if math.isfinite(hi) else None)
     fit = budget.fit if budget is not None else None
+    backtest = None
+    if len({p.n for p in points}) >= 4:
+        try:
+            backtest = backtest_largest(points)
+        except (InsufficientDataError, RuntimeError, ValueError) as e:
+            warnings.append(f"{name}: the learning curve's back-test could not be fitted ({e})")
+    if backtest is not None and abs(backtest.error) > max_gap:
+        direction = "too large (pessimistic)" if backtest.error < 0 else "too small (optimistic)"
+        warnings.append(
+            f"{name}: fitted without its largest size, the learning curve predicts {metric} "
+            f"{backtest.predicted:.3f} at n={backtest.held_out_size:,} where {backtest.measured:.3f} was measured: "
+            f"its label budgets are likely {direction}, by more than the CI shows"
+        )
     return LearningCurveOut(
         metric=metric,
         n_eval=n_eval,
@@ -681,6 +695,11 @@ def learning_curve_report(
         confidence=lc.confidence,
         extrapolated=bool(budget.extrapolated) if budget is not None and budget.reachable else False,
         labels_costed=costed,
+        backtest=None
+        if backtest is None
+        else BacktestOut(
+            held_out_size=backtest.held_out_size, predicted=backtest.predicted, measured=backtest.measured
+        ),
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from advisor.distill.curve import fit_power_law, measure_learning_curve, predict_label_budget
+from advisor.distill.curve import backtest_largest, fit_power_law, measure_learning_curve, predict_label_budget
 from advisor.distill.finetune import FineTuneConfig, FineTunedClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +83,10 @@ def run(
             "extrapolated": b.extrapolated,
         }
     fit = fit_power_law([p.n for p in points], [p.quality for p in points])
+    backtest = None
+    if len(set(sizes)) >= 4:
+        bt = backtest_largest(points)
+        backtest = {"fit_sizes_below": bt.held_out_size, "predicted": bt.predicted, "measured": bt.measured}
     best_key = (max(sizes), seeds[0])
     best = next(p for p in points if (p.n, p.seed) == best_key)
     saved = None
@@ -101,6 +105,7 @@ def run(
         "points": [p.__dict__ for p in points],
         "fit": fit.__dict__,
         "budgets": budgets,
+        "backtest": backtest,
         "student": {
             "n_train": best.n,
             "heldout_accuracy": best.quality,
@@ -132,6 +137,11 @@ def _table(result: dict[str, Any]) -> str:
         lo, hi = b["ci90"]
         extra = f"  (extrapolated beyond {largest})" if b["extrapolated"] and math.isfinite(n) else ""
         lines.append(f"labels for accuracy {target}: {shown}  [90% CI {lo:,.0f} .. {hi:,.0f}]{extra}")
+    if (bt := result.get("backtest")) is not None:
+        lines.append(
+            f"back-test: fitted on sizes below {bt['fit_sizes_below']}, predicts accuracy {bt['predicted']:.3f} "
+            f"there; measured {bt['measured']:.3f}"
+        )
     s = result["student"]
     lines.append(
         f"student (n={s['n_train']}): held-out accuracy {s['heldout_accuracy']:.3f}, "

@@ -176,6 +176,40 @@ def predict_label_budget(
 
 
 @dataclass(frozen=True)
+class Backtest:
+    """The curve fitted without its largest size, checked against that size's measured quality."""
+
+    held_out_size: int
+    predicted: float
+    measured: float
+
+    @property
+    def error(self) -> float:
+        """Predicted minus measured quality (negative: the curve is pessimistic, budgets too large)."""
+        return self.predicted - self.measured
+
+
+def backtest_largest(points: Sequence[CurvePoint], *, max_quality: float = 1.0) -> Backtest:
+    """Fit :func:`fit_power_law` to all sizes but the largest and predict the largest's mean quality.
+
+    The label budget's bootstrap interval covers noise between seeds only; this shows how far the
+    curve's shape itself misses one doubling ahead.
+
+    Raises:
+        InsufficientDataError: with fewer than four distinct sizes.
+
+    """
+    sizes = sorted({p.n for p in points})
+    if len(sizes) < 4:
+        raise InsufficientDataError(f"a back-test needs at least four distinct sizes, got {sizes}")
+    top = sizes[-1]
+    early = [p for p in points if p.n < top]
+    fit = fit_power_law([p.n for p in early], [p.quality for p in early], max_quality=max_quality)
+    measured = float(np.mean([p.quality for p in points if p.n == top]))
+    return Backtest(top, float(fit.predict(top)), measured)
+
+
+@dataclass(frozen=True)
 class SizeSummary:
     """The points of one size: mean and spread of quality over its seeds."""
 

@@ -251,6 +251,13 @@ def _learning_curves(r: Report) -> str:
             f"target {_pct(lc.target)}. Teacher labels predicted to reach it: {_e(budget)}; the one-time "
             f"labelling is costed at {lc.labels_costed:,}.</p>"
         )
+        if (bt := lc.backtest) is not None:
+            parts.append(
+                f"<p>Back-test: fitted without n={bt.held_out_size:,}, the curve predicts {_pct(bt.predicted)} "
+                f"there; measured {_pct(bt.measured)} ({(bt.predicted - bt.measured) * 100:+.1f} pts). The "
+                "budget's interval covers seed noise only; this is how far the curve's shape missed one size "
+                "ahead.</p>"
+            )
         parts.append(
             _figure(
                 learning_curve_svg(name, lc),

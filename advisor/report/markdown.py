@@ -118,6 +118,13 @@ def _learning_curves(r: Report) -> list[str]:
             ]
         else:
             lines += [f"No curve could be fitted; the one-time labelling is costed at {lc.labels_costed:,} labels.", ""]
+        if (bt := lc.backtest) is not None:
+            lines += [
+                f"Back-test: fitted without n={bt.held_out_size:,}, the curve predicts {_pct(bt.predicted)} there; "
+                f"measured {_pct(bt.measured)} ({(bt.predicted - bt.measured) * 100:+.1f} pts). The interval above "
+                "covers seed noise only; this is how far the curve's shape missed one size ahead.",
+                "",
+            ]
     return lines
 
 

@@ -140,6 +140,14 @@ class PowerLawOut(_Out):
     rmse: float = Field(description="Root-mean-square residual on the runs it was fitted to.")
 
 
+class BacktestOut(_Out):
+    """The learning curve fitted without its largest size, checked at that size."""
+
+    held_out_size: int = Field(description="The largest size, left out of this fit.")
+    predicted: float = Field(description="Quality the curve fitted to the smaller sizes predicts there.")
+    measured: float = Field(description="Mean quality measured there.")
+
+
 class LearningCurveOut(_Out):
     """Quality versus teacher labels for a distilled student, and the labels predicted to reach the target."""
 
@@ -162,6 +170,11 @@ class LearningCurveOut(_Out):
     labels_costed: int = Field(
         description="Teacher labels the one-time labelling cost uses: the prediction rounded up when "
         "reachable, else the training examples this run labelled."
+    )
+    backtest: BacktestOut | None = Field(
+        default=None,
+        description="With four or more sizes: the curve fitted without the largest size, against that size's "
+        "measured mean quality (how far the curve's shape misses; the CI covers seed noise only).",
     )
 
 

@@ -130,6 +130,11 @@ def test_fit_budget_and_one_time_cost(run: tuple[Any, list[dict[str, Any]], Path
     assert lc.predicted_labels_for_target == pytest.approx(by_hand, rel=1e-9)
     assert lc.labels_costed == max(1, math.ceil(by_hand)) != report.dataset.n_train
     assert lc.predicted_labels_ci is not None
+    # Back-test: the curve fitted to the sizes below 240, evaluated at 240, against 240's mean.
+    early = fit_power_law([x.n for x in lc.runs if x.n < 240], [x.quality for x in lc.runs if x.n < 240])
+    assert lc.backtest is not None and lc.backtest.held_out_size == 240
+    assert lc.backtest.predicted == pytest.approx(early.asymptote - early.scale * 240**-early.exponent, rel=1e-9)
+    assert lc.backtest.measured == pytest.approx(statistics.fmean(x.quality for x in lc.runs if x.n == 240))
     parts = report.cost_model.options["distill:tfidf"].one_time_parts
     assert parts["teacher_labelling"] == pytest.approx(lc.labels_costed * TEACHER_USD)
     assert parts["evaluation"] == pytest.approx(report.dataset.n_eval * TEACHER_USD)
@@ -144,7 +149,7 @@ def test_report_files_show_the_curve(run: tuple[Any, list[dict[str, Any]], Path]
         doc["models"]["tfidf"]["learning_curve"]["labels_costed"] == report.models["tfidf"].learning_curve.labels_costed
     )
     md = paths["md"].read_text()
-    assert "## Learning curves" in md
+    assert "## Learning curves" in md and "Back-test: fitted without n=240" in md
     for n in SIZES:
         assert f"\n| {n:,} | {len(SEEDS)} |" in md
     html = paths["html"].read_text()
@@ -172,7 +177,11 @@ def test_unreachable_target_keeps_the_labels_run_and_warns(run: tuple[Any, list[
     assert out.fit is not None and out.fit.asymptote <= out.target == 1.0
     assert out.predicted_labels_for_target is None and out.labels_costed == 288
     assert out.predicted_labels_ci is not None and out.predicted_labels_ci[1] is None
-    assert len(warnings) == 1 and "levels off" in warnings[0] and "keeps this run's 288 labels" in warnings[0]
+    levels_off = [w for w in warnings if "levels off" in w]
+    assert len(levels_off) == 1 and "keeps this run's 288 labels" in levels_off[0]
+    # With no margin, any back-test miss is worth a warning.
+    assert out.backtest is not None and abs(out.backtest.predicted - out.backtest.measured) > 0
+    assert [w for w in warnings if "fitted without its largest size" in w] == [warnings[1]]
 
 
 def test_spec_rejects_curves_that_cannot_run(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from scipy.optimize import least_squares
 from advisor.distill.curve import (
     CurvePoint,
     PowerLawFit,
+    backtest_largest,
     fit_power_law,
     measure_learning_curve,
     predict_label_budget,
@@ -123,3 +124,15 @@ def test_curve_sizes_default_and_nested_subsets() -> None:
     subsets = nested_subsets(30, [5, 10, 30], seed=4)
     assert list(subsets[10][:5]) == list(subsets[5]) and sorted(subsets[30]) == list(range(30))
     assert list(subsets[30]) == list(np.random.default_rng(4).permutation(30))
+
+
+def test_backtest_fits_without_the_largest_size_and_predicts_it() -> None:
+    law = [CurvePoint(n, s, 0.9 - 0.8 * n**-0.5) for n in (100, 200, 400) for s in (0, 1)]
+    # The largest size measured 0.05 above the law's 0.9 - 0.8 / 40 = 0.88 (mean of its two seeds).
+    points = [*law, CurvePoint(1600, 0, 0.92), CurvePoint(1600, 1, 0.94)]
+    bt = backtest_largest(points)
+    assert bt.held_out_size == 1600 and bt.measured == pytest.approx(0.93)
+    assert bt.predicted == pytest.approx(0.88, abs=1e-6)  # the exact law, recovered from the three smaller sizes
+    assert bt.error == pytest.approx(-0.05, abs=1e-6)
+    with pytest.raises(InsufficientDataError, match="four distinct sizes"):
+        backtest_largest(law)
