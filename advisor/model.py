@@ -31,12 +31,6 @@ def estimate_tokens(text: str, chars_per_token: float = 4.0) -> int:
     return math.ceil(len(text.encode()) / chars_per_token) if text else 0
 
 
-def _input_text(request: GenerateRequest) -> str:
-    if isinstance(request.input, str):
-        return request.input
-    return "\n".join(m.content for m in request.input)
-
-
 class CostBudget:
     """A per-run cost cap shared by every model of the run.
 
@@ -183,7 +177,7 @@ class Model:
         Output is bounded by the request's ``max_tokens``, else the backend's ``max_tokens``,
         else the longest answer seen so far (or a default before any).
         """
-        tin = estimate_tokens(_input_text(request), BUDGET_CHARS_PER_TOKEN)
+        tin = estimate_tokens(request.text, BUDGET_CHARS_PER_TOKEN)
         cap = request.max_tokens if request.max_tokens is not None else getattr(self.backend, "max_tokens", None)
         if isinstance(cap, int):
             tout = cap

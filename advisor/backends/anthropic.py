@@ -201,7 +201,7 @@ class AnthropicBackend(Backend):
     def _usage(self, request: GenerateRequest, tin: Any, tout: Any, text: str) -> Usage:
         if tin is not None and tout is not None:
             return Usage(int(tin), int(tout))
-        prompt = request.input if isinstance(request.input, str) else "\n".join(m.content for m in request.input)
+        prompt = request.text
         return Usage(estimate_tokens(prompt), estimate_tokens(text), estimated=True)
 
     async def aclose(self) -> None:

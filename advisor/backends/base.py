@@ -24,6 +24,11 @@ class GenerateRequest:
     max_tokens: int | None = None
     temperature: float = 0.0
 
+    @property
+    def text(self) -> str:
+        """The input as one string: chat messages' contents joined by newlines."""
+        return self.input if isinstance(self.input, str) else "\n".join(m.content for m in self.input)
+
 
 @dataclass(frozen=True)
 class Usage:

@@ -52,10 +52,6 @@ def resolve_model_path(path: str, *, model: str = "model") -> Path:
     return folder
 
 
-def _text_of(request: GenerateRequest) -> str:
-    return request.input if isinstance(request.input, str) else "\n".join(m.content for m in request.input)
-
-
 class HFBackend(Backend):
     """A transformers model in this process.
 
@@ -193,7 +189,7 @@ class HFBackend(Backend):
         import torch
 
         enc = self._tok(
-            [_text_of(r) for r in requests],
+            [r.text for r in requests],
             padding=True,
             truncation=True,
             max_length=self.max_length,
@@ -229,7 +225,7 @@ class HFBackend(Backend):
                 else [{"role": m.role, "content": m.content} for m in request.input]
             )
             return str(self._tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False))
-        return _text_of(request)
+        return request.text
 
     def _generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
         import torch

@@ -161,5 +161,5 @@ class DistilledClassifier(Backend):
 
     async def generate_batch(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
         """Classify a batch of inputs in a worker thread."""
-        texts = [r.input if isinstance(r.input, str) else "\n".join(m.content for m in r.input) for r in requests]
+        texts = [r.text for r in requests]
         return await asyncio.to_thread(self._predict_sync, texts)

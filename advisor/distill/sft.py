@@ -329,7 +329,7 @@ class SFTStudent(Backend):
 
     async def generate_batch(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
         """Answer a batch of inputs in a worker thread."""
-        texts = [r.input if isinstance(r.input, str) else "\n".join(m.content for m in r.input) for r in requests]
+        texts = [r.text for r in requests]
         start = time.perf_counter()
         answers = await asyncio.to_thread(self.generate_texts, texts)
         latency_ms = (time.perf_counter() - start) * 1000 if len(texts) == 1 else None
