@@ -674,20 +674,9 @@ def learning_curve_report(
     return LearningCurveOut(
         metric=metric,
         n_eval=n_eval,
-        points=[
-            CurvePointOut(
-                n=s.n,
-                seeds=s.seeds,
-                quality_mean=s.quality_mean,
-                quality_sd=s.quality_sd,
-                agreement_mean=s.agreement_mean,
-            )
-            for s in summarize_points(points)
-        ],
-        runs=[CurveRunOut(n=p.n, seed=p.seed, quality=p.quality, agreement=p.agreement) for p in points],
-        fit=None
-        if fit is None
-        else PowerLawOut(asymptote=fit.asymptote, scale=fit.scale, exponent=fit.exponent, rmse=fit.rmse),
+        points=[CurvePointOut(**dataclasses.asdict(s)) for s in summarize_points(points)],
+        runs=[CurveRunOut(**dataclasses.asdict(p)) for p in points],
+        fit=None if fit is None else PowerLawOut(**dataclasses.asdict(fit)),
         teacher_quality=teacher_quality,
         target=target,
         predicted_labels_for_target=predicted,
@@ -695,11 +684,7 @@ def learning_curve_report(
         confidence=lc.confidence,
         extrapolated=bool(budget.extrapolated) if budget is not None and budget.reachable else False,
         labels_costed=costed,
-        backtest=None
-        if backtest is None
-        else BacktestOut(
-            held_out_size=backtest.held_out_size, predicted=backtest.predicted, measured=backtest.measured
-        ),
+        backtest=None if backtest is None else BacktestOut(**dataclasses.asdict(backtest)),
     )
 
 
@@ -1045,8 +1030,6 @@ async def run_pipeline(
         for b in students:
             training = None
             b_spec = next(m for m in spec.students if m.name == b.name)
-            if b_spec.learning_curve is not None and not isinstance(b, Trainable):
-                raise SpecError(f"student '{b.name}': learning_curve needs a student the advisor trains")
             if isinstance(b, Trainable):
                 from .distill.finetune import teacher_distribution
 
@@ -1123,6 +1106,7 @@ async def run_pipeline(
     recorded_scores = any(sc.recorded for sc in scores.values())
     curves: dict[str, LearningCurveOut] = {}
     curve_rng = np.random.default_rng([spec.seed, 1])
+    all_specs = {m.name: m for m in [spec.teacher, *spec.students]}
     for name, runs in curve_runs.items():
         points = []
         for run in runs:
@@ -1132,7 +1116,7 @@ async def run_pipeline(
             else:
                 sc = _task_scores(spec, eval_samples, pair, teacher.name, refs, None, [])[name]
             points.append(CurvePoint(run.n, run.seed, sc.quality, sc.agreement))
-        lc = next(m for m in spec.students if m.name == name).learning_curve
+        lc = all_specs[name].learning_curve
         assert lc is not None
         curves[name] = learning_curve_report(
             name,
@@ -1147,7 +1131,6 @@ async def run_pipeline(
             warnings=warnings,
         )
     t_conf = [teacher_all.gens[s.id].confidence for s in eval_samples]
-    all_specs = {m.name: m for m in [spec.teacher, *spec.students]}
     backends = {b.name: b for b in [teacher, *students]}
     models_out: dict[str, ModelOut] = {}
     costs: dict[str, float | None] = {}

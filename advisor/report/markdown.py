@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..distill.curve import PowerLawFit
 from .schema import GapOut, Report
 
 _VERDICT_TITLE = {
@@ -89,6 +90,7 @@ def _learning_curves(r: Report) -> list[str]:
     lines = ["## Learning curves (held-out quality versus teacher labels)", ""]
     for name, lc in curves.items():
         f = lc.fit
+        law = None if f is None else PowerLawFit(**f.model_dump())
         lines += [
             f"### {name}",
             "",
@@ -101,7 +103,7 @@ def _learning_curves(r: Report) -> list[str]:
         for pt in lc.points:
             sd = "" if pt.quality_sd is None else f" ± {pt.quality_sd * 100:.1f} pts"
             agree = "n/a" if pt.agreement_mean is None else _pct(pt.agreement_mean)
-            fitted = "n/a" if f is None else _pct(f.asymptote - f.scale * pt.n**-f.exponent)
+            fitted = "n/a" if law is None else _pct(float(law.predict(pt.n)))
             lines.append(f"| {pt.n:,} | {pt.seeds} | {pt.quality_mean * 100:.1f}%{sd} | {agree} | {fitted} |")
         lines.append("")
         if f is not None:

@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import NullLocator  # noqa: E402
 
+from ..distill.curve import PowerLawFit  # noqa: E402
 from .schema import LearningCurveOut, Report  # noqa: E402
 
 CHOSEN = "#E4572E"
@@ -395,7 +396,7 @@ def learning_curve_svg(name: str, lc: LearningCurveOut) -> str:
     f = lc.fit
     if f is not None:
         grid = np.geomspace(lo, hi * 1.2, 100)
-        ax.plot(grid, f.asymptote - f.scale * grid**-f.exponent, color=CHOSEN, lw=1.6, label="fitted power law")
+        ax.plot(grid, PowerLawFit(**f.model_dump()).predict(grid), color=CHOSEN, lw=1.6, label="fitted power law")
     ax.axhline(lc.target, color=MARGIN, ls="--", lw=1, label=f"target {lc.target:.3f}")
     if lc.predicted_labels_for_target is not None:
         ax.axvline(lc.predicted_labels_for_target, color=MARGIN, ls=":", lw=1)
